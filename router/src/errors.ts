@@ -1,0 +1,77 @@
+// Coded errors. Every error the router turns into a response is a RouterError
+// with a stable `code` and an HTTP `statusCode`; `toBody()` gives the JSON body.
+
+export class RouterError extends Error {
+  readonly code: string
+  readonly statusCode: number
+  /** Extra response headers, e.g. Retry-After. */
+  readonly headers: Readonly<Record<string, string>>
+
+  constructor(message: string, code: string, statusCode: number, headers: Record<string, string> = {}, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'RouterError'
+    this.code = code
+    this.statusCode = statusCode
+    this.headers = headers
+  }
+
+  toBody(): { error: string; code: string } {
+    return { error: this.message, code: this.code }
+  }
+}
+
+/** The path matches no route template. */
+export class NoRouteError extends RouterError {
+  constructor(formats: readonly string[]) {
+    super(`no route for this path; known formats: ${formats.join(', ')}`, 'NO_ROUTE', 404)
+    this.name = 'NoRouteError'
+  }
+}
+
+/** A path capture is not a valid DNS label. */
+export class InvalidCaptureError extends RouterError {
+  constructor(param: string) {
+    super(`${param} must be a DNS label: 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'`, 'INVALID_TARGET', 400)
+    this.name = 'InvalidCaptureError'
+  }
+}
+
+/** Discovery says the target does not exist. */
+export class TargetNotFoundError extends RouterError {
+  constructor(what: string, options?: ErrorOptions) {
+    super(`${what} not found`, 'TARGET_NOT_FOUND', 404, {}, options)
+    this.name = 'TargetNotFoundError'
+  }
+}
+
+/** The target exists but has no instance we may send to. */
+export class NoHealthyEndpointError extends RouterError {
+  constructor(what: string, retryAfterSeconds: number, detail = 'has no healthy instance') {
+    super(`${what} ${detail}`, 'NO_HEALTHY_ENDPOINT', 503, { 'retry-after': String(retryAfterSeconds) })
+    this.name = 'NoHealthyEndpointError'
+  }
+}
+
+/** Discovery backend failed and no stale answer was usable. */
+export class DiscoveryUnavailableError extends RouterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'DISCOVERY_UNAVAILABLE', 503, { 'retry-after': '1' }, options)
+    this.name = 'DiscoveryUnavailableError'
+  }
+}
+
+/** The upstream failed (refused, reset, bad response). */
+export class UpstreamError extends RouterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'UPSTREAM_ERROR', 502, {}, options)
+    this.name = 'UpstreamError'
+  }
+}
+
+/** The upstream did not answer in time. */
+export class UpstreamTimeoutError extends RouterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'UPSTREAM_TIMEOUT', 504, {}, options)
+    this.name = 'UpstreamTimeoutError'
+  }
+}
