@@ -1,0 +1,185 @@
+// Environment → typed configuration. Parsed once at start-up; a bad value
+// fails start-up with a message naming the variable. `resolveIdentity` then
+// combines the config with ECS task metadata and the hostname (pure).
+//
+// Variables (default — meaning):
+//   NODE_ID                  (ECS task id, else hostname) — this node's id; a DNS label
+//                            (a-z, 0-9, '-', 1-63, no '-' at either end); Cloud Map InstanceId.
+//   HOST                     (0.0.0.0) — listen address.
+//   PORT                     (8080) — listen port.
+//   ADVERTISE_IPV4           (task IPv4 from ECS metadata on awsvpc) — AWS_INSTANCE_IPV4 to register.
+//                            Required when registering outside awsvpc (bridge/host networking, local).
+//   ADVERTISE_PORT           (HostPort mapped to PORT in ECS metadata, else PORT) — AWS_INSTANCE_PORT.
+//   CLOUDMAP_REGISTER        (true) — register in Cloud Map at start, deregister on SIGTERM.
+//   CLOUDMAP_NAMESPACE       (ecs.internal) — namespace name, for looking the service up.
+//   CLOUDMAP_SERVICE         (media) — service name, for looking the service up.
+//   CLOUDMAP_SERVICE_ID      (none) — service id (srv-...); skips the ListNamespaces/ListServices look-up.
+//   CLOUDMAP_ENDPOINT        (none) — Cloud Map API endpoint override (local emulator). The SDK's own
+//                            AWS_ENDPOINT_URL_SERVICEDISCOVERY / AWS_ENDPOINT_URL work as well. With an
+//                            override and no AWS_ACCESS_KEY_ID/AWS_PROFILE, dummy credentials are used
+//                            (an emulator does not check them) so the SDK never probes instance metadata.
+//   AWS_REGION               (AWS_DEFAULT_REGION, else region of the task ARN, else us-east-1 with an
+//                            endpoint override) — region of the Cloud Map client.
+//   ECS_CONTAINER_METADATA_URI_V4 (set by ECS) — task metadata endpoint: task id, IPv4, host port.
+//   MAX_PAYLOAD_BYTES        (1114112 = 1 MiB + 64 KiB) — largest message; bigger closes with 1009.
+//   SEND_BUFFER_LIMIT_BYTES  (4194304) — per-connection send-buffer bound; past it the consumer is closed with 1013.
+//   HEARTBEAT_INTERVAL_MS    (30000) — ping interval; a peer that missed one ping is dropped. 0 disables.
+//   CLOSE_TIMEOUT_MS         (5000) — time a server-initiated close handshake may take before the socket is destroyed.
+//   RETRY_AFTER_SECONDS      (5) — Retry-After sent with 503 while starting or draining.
+//   REGISTER_RETRY_INITIAL_MS (500) — first delay between registration attempts (doubles, with jitter).
+//   REGISTER_RETRY_MAX_MS    (30000) — cap of the registration retry delay.
+//   SHUTDOWN_TIMEOUT_MS      (30000) — on SIGTERM, exit 1 if deregistration and close take longer.
+//   LOG_LEVEL                (info) — debug, info, warn or error.
+
+import { isIPv4 } from 'node:net'
+import type { EcsTaskInfo } from './ecs-metadata.js'
+import { ConfigError } from './errors.js'
+import { isLogLevel } from './log.js'
+import type { LogLevel } from './log.js'
+import { DNS_LABEL_RULE, isDnsLabel, nodeIdFromHostname } from './node-id.js'
+
+export interface MediaNodeConfig {
+  nodeId: string | undefined
+  host: string
+  port: number
+  advertiseIpv4: string | undefined
+  advertisePort: number | undefined
+  register: boolean
+  namespaceName: string
+  serviceName: string
+  serviceId: string | undefined
+  endpoint: string | undefined
+  /** True when some endpoint override (ours or the SDK's variables) is set. */
+  endpointOverridden: boolean
+  /** True when AWS credentials are configured through the environment. */
+  credentialsInEnv: boolean
+  region: string | undefined
+  ecsMetadataUri: string | undefined
+  maxPayloadBytes: number
+  sendBufferLimitBytes: number
+  heartbeatIntervalMs: number
+  closeTimeoutMs: number
+  retryAfterSeconds: number
+  registerRetryInitialMs: number
+  registerRetryMaxMs: number
+  shutdownTimeoutMs: number
+  logLevel: LogLevel
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** Parses the environment. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env): MediaNodeConfig {
+  const nodeId = str(env, 'NODE_ID')
+  if (nodeId !== undefined && !isDnsLabel(nodeId)) throw new ConfigError(`NODE_ID ${JSON.stringify(nodeId)} must be a DNS label: ${DNS_LABEL_RULE}`)
+  const advertiseIpv4 = str(env, 'ADVERTISE_IPV4')
+  if (advertiseIpv4 !== undefined && !isIPv4(advertiseIpv4)) throw new ConfigError(`ADVERTISE_IPV4 ${JSON.stringify(advertiseIpv4)} is not an IPv4 address`)
+  const endpoint = str(env, 'CLOUDMAP_ENDPOINT')
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) throw new ConfigError(`CLOUDMAP_ENDPOINT ${JSON.stringify(endpoint)} is not an http(s) URL`)
+  const serviceId = str(env, 'CLOUDMAP_SERVICE_ID')
+  if (serviceId !== undefined && !/^srv-[a-z0-9]+$/i.test(serviceId)) throw new ConfigError(`CLOUDMAP_SERVICE_ID ${JSON.stringify(serviceId)} is not a Cloud Map service id (srv-...)`)
+  const ecsMetadataUri = str(env, 'ECS_CONTAINER_METADATA_URI_V4')
+  if (ecsMetadataUri !== undefined && !isHttpUrl(ecsMetadataUri)) throw new ConfigError(`ECS_CONTAINER_METADATA_URI_V4 ${JSON.stringify(ecsMetadataUri)} is not an http URL`)
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info'
+  if (!isLogLevel(logLevel)) throw new ConfigError(`LOG_LEVEL ${JSON.stringify(logLevel)} must be one of debug, info, warn, error`)
+  const registerRetryInitialMs = int(env, 'REGISTER_RETRY_INITIAL_MS', 500, 1)
+  const registerRetryMaxMs = int(env, 'REGISTER_RETRY_MAX_MS', 30_000, 1)
+  if (registerRetryMaxMs < registerRetryInitialMs) throw new ConfigError('REGISTER_RETRY_MAX_MS must not be less than REGISTER_RETRY_INITIAL_MS')
+  return {
+    nodeId,
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    port: int(env, 'PORT', 8080, 0, 65535),
+    advertiseIpv4,
+    advertisePort: optionalInt(env, 'ADVERTISE_PORT', 1, 65535),
+    register: bool(env, 'CLOUDMAP_REGISTER', true),
+    namespaceName: str(env, 'CLOUDMAP_NAMESPACE') ?? 'ecs.internal',
+    serviceName: str(env, 'CLOUDMAP_SERVICE') ?? 'media',
+    serviceId,
+    endpoint,
+    endpointOverridden: endpoint !== undefined || str(env, 'AWS_ENDPOINT_URL_SERVICEDISCOVERY') !== undefined || str(env, 'AWS_ENDPOINT_URL') !== undefined,
+    credentialsInEnv: str(env, 'AWS_ACCESS_KEY_ID') !== undefined || str(env, 'AWS_PROFILE') !== undefined,
+    region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+    ecsMetadataUri,
+    maxPayloadBytes: int(env, 'MAX_PAYLOAD_BYTES', 1024 * 1024 + 64 * 1024, 1),
+    sendBufferLimitBytes: int(env, 'SEND_BUFFER_LIMIT_BYTES', 4 * 1024 * 1024, 1),
+    heartbeatIntervalMs: int(env, 'HEARTBEAT_INTERVAL_MS', 30_000, 0),
+    closeTimeoutMs: int(env, 'CLOSE_TIMEOUT_MS', 5_000, 0),
+    retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 0),
+    registerRetryInitialMs,
+    registerRetryMaxMs,
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 1),
+    logLevel,
+  }
+}
+
+/** Who this node is and how others reach it. */
+export interface NodeIdentity {
+  nodeId: string
+  /** Undefined when neither config nor metadata gives a routable address. */
+  advertiseIpv4: string | undefined
+  /** Undefined means "the port the node listens on". */
+  advertisePort: number | undefined
+  region: string | undefined
+  /** Where the node id came from, for the start-up log. */
+  nodeIdSource: 'NODE_ID' | 'ecs-task' | 'hostname'
+}
+
+/**
+ * Combines config, ECS task metadata (when running on ECS) and the hostname.
+ * Config wins; then metadata; then the hostname, sanitized to a DNS label.
+ */
+export function resolveIdentity(config: MediaNodeConfig, meta: EcsTaskInfo | undefined, hostname: string): NodeIdentity {
+  let nodeId = config.nodeId
+  let nodeIdSource: NodeIdentity['nodeIdSource'] = 'NODE_ID'
+  if (nodeId === undefined && meta !== undefined) {
+    nodeId = meta.taskId
+    nodeIdSource = 'ecs-task'
+  }
+  if (nodeId === undefined) {
+    nodeId = nodeIdFromHostname(hostname)
+    nodeIdSource = 'hostname'
+  }
+  if (nodeId === undefined) throw new ConfigError(`NODE_ID is not set and hostname ${JSON.stringify(hostname)} gives no DNS label`)
+  return {
+    nodeId,
+    nodeIdSource,
+    advertiseIpv4: config.advertiseIpv4 ?? meta?.ipv4,
+    advertisePort: config.advertisePort ?? meta?.hostPort,
+    region: config.region ?? meta?.region,
+  }
+}
+
+function str(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  return optionalInt(env, name, min, max) ?? fallback
+}
+
+function optionalInt(env: Env, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const raw = str(env, name)
+  if (raw === undefined) return undefined
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} ${JSON.stringify(raw)} is not a whole number`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(`${name} must be from ${min} to ${max}, got ${value}`)
+  return value
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true
+  if (raw === 'false' || raw === '0' || raw === 'no') return false
+  throw new ConfigError(`${name} ${JSON.stringify(raw)} must be true or false`)
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
+}

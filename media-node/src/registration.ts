@@ -1,0 +1,276 @@
+// Cloud Map registration. Registers this node as an instance of the `media`
+// service (InstanceId = nodeId, AWS_INSTANCE_IPV4/PORT, custom attributes such
+// as status=ACTIVE), retrying with capped exponential backoff and reporting
+// each failure; deregisters on shutdown. Works against real Cloud Map (default
+// credential chain) and against a local emulator (endpoint override).
+
+import { isIPv4 } from 'node:net'
+import {
+  DeregisterInstanceCommand,
+  GetOperationCommand,
+  ListNamespacesCommand,
+  ListServicesCommand,
+  RegisterInstanceCommand,
+  ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery'
+import type { ListNamespacesCommandOutput, ListServicesCommandOutput } from '@aws-sdk/client-servicediscovery'
+import type { Logger } from './log.js'
+
+/** How the node registers itself. */
+export interface RegistrationOptions {
+  /** A ready client. When absent one is made from `endpoint` and `region` (default credential chain). */
+  client?: ServiceDiscoveryClient
+  /** Endpoint override, e.g. a local emulator `http://127.0.0.1:4566`. Ignored when `client` is given. */
+  endpoint?: string
+  /** Region for a client made here. Default: the SDK's own resolution (AWS_REGION, config files); `us-east-1` with an endpoint override. */
+  region?: string
+  /**
+   * Static credentials for a client made here, e.g. dummy ones for a local
+   * emulator. Default: the SDK's default credential chain.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  /** Cloud Map service id (`srv-...`). When absent it is looked up from `namespaceName` + `serviceName`. */
+  serviceId?: string
+  /** Namespace name for the look-up. Default `ecs.internal`. */
+  namespaceName?: string
+  /** Service name for the look-up. Default `media`. */
+  serviceName?: string
+  /** AWS_INSTANCE_IPV4. Default: the node's `host` when it is a specific IPv4 address. */
+  advertiseIpv4?: string
+  /** AWS_INSTANCE_PORT. Default: the port the node listens on. */
+  advertisePort?: number
+  /** Extra custom attributes; `status` is set by the node. Keys must not start with `AWS_`. */
+  attributes?: Record<string, string>
+  /** First retry delay. Default 500 ms. */
+  initialRetryDelayMs?: number
+  /** Retry delay cap. Default 30 s. */
+  maxRetryDelayMs?: number
+  /** How long to poll an asynchronous Cloud Map operation before calling it failed. Default 60 s. */
+  operationTimeoutMs?: number
+}
+
+/** Resolved registration settings. */
+export interface RegistrationTarget {
+  instanceId: string
+  ipv4: string
+  port: number
+  attributes: Record<string, string>
+}
+
+/** A registration or deregistration step failed. */
+export class RegistrationError extends Error {
+  readonly code = 'REGISTRATION_FAILED'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'RegistrationError'
+  }
+}
+
+const ATTRIBUTE_KEY = /^[a-zA-Z0-9!-~]{1,255}$/
+const ATTRIBUTE_VALUE = /^([a-zA-Z0-9!-~][ a-zA-Z0-9!-~]{0,1022})?[a-zA-Z0-9!-~]$/
+
+/**
+ * Checks custom attributes against Cloud Map's limits: at most 30, keys of
+ * 1-255 and values of 1-1024 printable ASCII characters, 5000 characters in
+ * all, no `AWS_` keys. Returns an error message or undefined.
+ */
+export function checkAttributes(attributes: Readonly<Record<string, string>>): string | undefined {
+  const entries = Object.entries(attributes)
+  if (entries.length > 30) return `at most 30 custom attributes, got ${entries.length}`
+  let total = 0
+  for (const [key, value] of entries) {
+    if (!ATTRIBUTE_KEY.test(key)) return `attribute key ${JSON.stringify(key)} must be 1-255 printable ASCII characters`
+    if (key.startsWith('AWS_')) return `attribute key ${key} is reserved`
+    if (!ATTRIBUTE_VALUE.test(value)) return `attribute ${key} value must be 1-1024 printable ASCII characters, no space at either end`
+    total += key.length + value.length
+  }
+  if (total > 5000) return `custom attributes total ${total} characters, more than 5000`
+  return undefined
+}
+
+/** Registers and deregisters one instance. */
+export class Registrar {
+  readonly #client: ServiceDiscoveryClient
+  readonly #ownsClient: boolean
+  readonly #options: RegistrationOptions
+  readonly #log: Logger
+  #serviceId: string | undefined
+  #registered: RegistrationTarget | undefined
+
+  constructor(options: RegistrationOptions, log: Logger) {
+    this.#options = options
+    this.#log = log
+    this.#serviceId = options.serviceId
+    if (options.client !== undefined) {
+      this.#client = options.client
+      this.#ownsClient = false
+    } else {
+      const region = options.region ?? (options.endpoint !== undefined ? 'us-east-1' : undefined)
+      this.#client = new ServiceDiscoveryClient({
+        ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+        ...(region !== undefined ? { region } : {}),
+        ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+      })
+      this.#ownsClient = true
+    }
+  }
+
+  /** True once a registration succeeded and was not deregistered since. */
+  get registered(): boolean {
+    return this.#registered !== undefined
+  }
+
+  /**
+   * Registers `target`, retrying with backoff until it succeeds or `signal`
+   * aborts (then it rejects with the abort reason). Each failure is logged.
+   */
+  async registerWithRetry(target: RegistrationTarget, signal: AbortSignal): Promise<void> {
+    const initial = this.#options.initialRetryDelayMs ?? 500
+    const max = this.#options.maxRetryDelayMs ?? 30_000
+    for (let attempt = 1; ; attempt++) {
+      signal.throwIfAborted()
+      try {
+        await this.register(target, signal)
+        this.#log({ level: 'info', msg: 'registered in Cloud Map', serviceId: this.#serviceId, instanceId: target.instanceId, ipv4: target.ipv4, port: target.port, attempt })
+        return
+      } catch (err) {
+        signal.throwIfAborted()
+        const base = Math.min(max, initial * 2 ** Math.min(attempt - 1, 30))
+        const delayMs = Math.round(base / 2 + (Math.random() * base) / 2)
+        this.#log({ level: 'warn', msg: 'Cloud Map registration failed, will retry', attempt, delayMs, error: describe(err) })
+        await sleep(delayMs, signal)
+      }
+    }
+  }
+
+  /** One registration attempt: RegisterInstance, then wait for the operation to succeed. */
+  async register(target: RegistrationTarget, signal?: AbortSignal): Promise<void> {
+    const serviceId = await this.#resolveServiceId(signal)
+    const out = await this.#client.send(
+      new RegisterInstanceCommand({
+        ServiceId: serviceId,
+        InstanceId: target.instanceId,
+        Attributes: {
+          ...target.attributes,
+          AWS_INSTANCE_IPV4: target.ipv4,
+          AWS_INSTANCE_PORT: String(target.port),
+        },
+      }),
+      { abortSignal: signal },
+    )
+    await this.#waitForOperation(out.OperationId, 'RegisterInstance', signal)
+    this.#registered = target
+  }
+
+  /** Registers again with changed custom attributes (e.g. status=DRAINING). */
+  async updateAttributes(attributes: Record<string, string>): Promise<void> {
+    const current = this.#registered
+    if (current === undefined) return
+    await this.register({ ...current, attributes: { ...current.attributes, ...attributes } })
+  }
+
+  /** Deregisters the instance if it is registered; a missing instance counts as done. Tries up to 3 times. */
+  async deregister(): Promise<void> {
+    const current = this.#registered
+    if (current === undefined || this.#serviceId === undefined) return
+    let last: unknown
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const out = await this.#client.send(new DeregisterInstanceCommand({ ServiceId: this.#serviceId, InstanceId: current.instanceId }))
+        await this.#waitForOperation(out.OperationId, 'DeregisterInstance')
+        this.#registered = undefined
+        this.#log({ level: 'info', msg: 'deregistered from Cloud Map', serviceId: this.#serviceId, instanceId: current.instanceId })
+        return
+      } catch (err) {
+        if (errorName(err) === 'InstanceNotFound' || errorName(err) === 'ServiceNotFound') {
+          this.#registered = undefined
+          return
+        }
+        last = err
+        this.#log({ level: 'warn', msg: 'Cloud Map deregistration failed', attempt, error: describe(err) })
+        if (attempt < 3) await sleep(200 * attempt)
+      }
+    }
+    throw new RegistrationError(`deregistration failed: ${describe(last)}`, { cause: last })
+  }
+
+  /** Releases the client if this registrar made it. */
+  destroy(): void {
+    if (this.#ownsClient) this.#client.destroy()
+  }
+
+  async #resolveServiceId(signal?: AbortSignal): Promise<string> {
+    if (this.#serviceId !== undefined) return this.#serviceId
+    const namespaceName = this.#options.namespaceName ?? 'ecs.internal'
+    const serviceName = this.#options.serviceName ?? 'media'
+    let namespaceId: string | undefined
+    let token: string | undefined
+    do {
+      const page: ListNamespacesCommandOutput = await this.#client.send(new ListNamespacesCommand({ NextToken: token }), { abortSignal: signal })
+      namespaceId = page.Namespaces?.find((ns) => ns.Name === namespaceName)?.Id
+      token = page.NextToken
+    } while (namespaceId === undefined && token !== undefined)
+    if (namespaceId === undefined) throw new RegistrationError(`Cloud Map namespace ${namespaceName} not found`)
+    token = undefined
+    let serviceId: string | undefined
+    do {
+      const page: ListServicesCommandOutput = await this.#client.send(
+        new ListServicesCommand({ NextToken: token, Filters: [{ Name: 'NAMESPACE_ID', Values: [namespaceId], Condition: 'EQ' }] }),
+        { abortSignal: signal },
+      )
+      serviceId = page.Services?.find((s) => s.Name === serviceName)?.Id
+      token = page.NextToken
+    } while (serviceId === undefined && token !== undefined)
+    if (serviceId === undefined) throw new RegistrationError(`Cloud Map service ${serviceName} not found in namespace ${namespaceName}`)
+    this.#serviceId = serviceId
+    return serviceId
+  }
+
+  async #waitForOperation(operationId: string | undefined, what: string, signal?: AbortSignal): Promise<void> {
+    if (operationId === undefined) return
+    const deadline = Date.now() + (this.#options.operationTimeoutMs ?? 60_000)
+    let delayMs = 100
+    for (;;) {
+      const { Operation } = await this.#client.send(new GetOperationCommand({ OperationId: operationId }), { abortSignal: signal })
+      const status = Operation?.Status
+      if (status === 'SUCCESS') return
+      if (status === 'FAIL') {
+        throw new RegistrationError(`${what} operation ${operationId} failed: ${Operation?.ErrorCode ?? ''} ${Operation?.ErrorMessage ?? ''}`.trim())
+      }
+      if (Date.now() > deadline) throw new RegistrationError(`${what} operation ${operationId} still ${status ?? 'unknown'} after timeout`)
+      await sleep(delayMs, signal)
+      delayMs = Math.min(delayMs * 2, 2000)
+    }
+  }
+}
+
+/** Checks an IPv4 address and a port; returns an error message or undefined. */
+export function checkAdvertise(ipv4: string, port: number): string | undefined {
+  if (!isIPv4(ipv4)) return `advertise address ${JSON.stringify(ipv4)} is not an IPv4 address`
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return `advertise port ${port} is not a TCP port`
+  return undefined
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+function errorName(err: unknown): string | undefined {
+  return err instanceof Error ? err.name : undefined
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`
+  return String(err)
+}
