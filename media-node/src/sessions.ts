@@ -113,6 +113,9 @@ export class SessionHub {
     })
     ws.on('error', (err: Error & { code?: string }) => {
       peer.error = err.code ?? err.message
+      // ws answers a protocol violation (e.g. a message above maxPayload) with a close frame itself.
+      const code = err.code !== undefined ? protocolCloseCode(err.code) : undefined
+      if (code !== undefined) peer.serverClose ??= { code, reason: err.message }
     })
     ws.once('close', (code, reason) => this.#leave(peer, code, reason.toString()))
     this.#options.log({ level: 'debug', msg: 'connection open', sessionId: info.sessionId, echo: info.echo, remote: info.remote })
@@ -217,6 +220,14 @@ export class SessionHub {
       ...(peer.remote !== undefined ? { remote: peer.remote } : {}),
     })
   }
+}
+
+/** The close code ws sends for one of its protocol error codes (see ws/lib/receiver.js). */
+function protocolCloseCode(code: string): number | undefined {
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 1009
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007
+  if (code.startsWith('WS_ERR_')) return 1002
+  return undefined
 }
 
 function toBuffer(data: RawData): Buffer {
