@@ -1,0 +1,77 @@
+// Prometheus metrics on a Registry of our own (no global state, so two routers
+// in one test process do not collide). Labels carry route template names and
+// small fixed enums only, never raw node/deployment ids.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { CacheOutcome } from '../discovery/cache.js'
+
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
+export type UpstreamErrorReason = 'connect' | 'timeout' | 'reset' | 'protocol' | 'other'
+export type WsCloseReason = 'client' | 'upstream' | 'error' | 'idle' | 'drain'
+
+export function statusClass(status: number): StatusClass {
+  if (status >= 500) return '5xx'
+  if (status >= 400) return '4xx'
+  if (status >= 300) return '3xx'
+  if (status >= 200) return '2xx'
+  return '1xx'
+}
+
+export class RouterMetrics {
+  readonly registry: Registry
+  readonly requests: Counter<'route' | 'status_class'>
+  readonly duration: Histogram<'route'>
+  readonly upstreamErrors: Counter<'route' | 'reason'>
+  readonly retries: Counter<'route'>
+  readonly discovery: Counter<'backend' | 'outcome'>
+  readonly wsActive: Gauge<'route'>
+  readonly wsOpened: Counter<'route'>
+  readonly wsClosed: Counter<'route' | 'reason'>
+  readonly wsBytes: Counter<'route' | 'direction'>
+  readonly wsRejected: Counter<'route' | 'status_class'>
+  /** Pre-bound children: prom-client label lookups are the hot path's biggest cost. */
+  readonly #requestChildren = new Map<string, { inc(): void }>()
+  readonly #durationChildren = new Map<string, { observe(v: number): void }>()
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registry = new Registry()
+    this.registry = registry
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+    this.requests = new Counter({ name: 'router_http_requests_total', help: 'HTTP requests finished, by route template and status class.', labelNames: ['route', 'status_class'], registers: [registry] })
+    this.duration = new Histogram({
+      name: 'router_http_request_duration_seconds',
+      help: 'Time from request start to response end, by route template.',
+      labelNames: ['route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    })
+    this.upstreamErrors = new Counter({ name: 'router_upstream_errors_total', help: 'Upstream failures, by route template and reason.', labelNames: ['route', 'reason'], registers: [registry] })
+    this.retries = new Counter({ name: 'router_upstream_retries_total', help: 'Requests retried on another instance after a connect failure.', labelNames: ['route'], registers: [registry] })
+    this.discovery = new Counter({ name: 'router_discovery_lookups_total', help: 'Discovery cache lookups by outcome (hit, miss, stale, negative, error).', labelNames: ['backend', 'outcome'], registers: [registry] })
+    this.wsActive = new Gauge({ name: 'router_websockets_active', help: 'Proxied WebSockets open now.', labelNames: ['route'], registers: [registry] })
+    this.wsOpened = new Counter({ name: 'router_websockets_opened_total', help: 'WebSockets established through the router.', labelNames: ['route'], registers: [registry] })
+    this.wsClosed = new Counter({ name: 'router_websockets_closed_total', help: 'WebSockets closed, by which side or cause ended them.', labelNames: ['route', 'reason'], registers: [registry] })
+    this.wsBytes = new Counter({ name: 'router_websocket_bytes_total', help: 'Bytes relayed on established WebSockets (upstream = client to node).', labelNames: ['route', 'direction'], registers: [registry] })
+    this.wsRejected = new Counter({ name: 'router_websocket_rejected_total', help: 'Upgrade requests that did not become WebSockets, by status class.', labelNames: ['route', 'status_class'], registers: [registry] })
+  }
+
+  observeRequest(route: string, status: number, seconds: number): void {
+    const key = `${route}|${statusClass(status)}`
+    let c = this.#requestChildren.get(key)
+    if (c === undefined) {
+      c = this.requests.labels(route, statusClass(status))
+      this.#requestChildren.set(key, c)
+    }
+    c.inc()
+    let h = this.#durationChildren.get(route)
+    if (h === undefined) {
+      h = this.duration.labels(route)
+      this.#durationChildren.set(route, h)
+    }
+    h.observe(seconds)
+  }
+
+  observeLookup(backend: string, outcome: CacheOutcome): void {
+    this.discovery.labels(backend, outcome).inc()
+  }
+}

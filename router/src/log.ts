@@ -1,0 +1,64 @@
+// JSON-lines logger. Lines are batched and written once per tick so the access
+// log costs one write syscall per event-loop turn, not one per request.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+export interface Logger {
+  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void
+  /** One access-log line (level info, msg "access"). */
+  access(fields: Record<string, unknown>): void
+  flush(): void
+}
+
+export interface LoggerOptions {
+  readonly level?: LogLevel
+  readonly write?: (chunk: string) => void
+  readonly base?: Record<string, unknown>
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const min = ORDER[opts.level ?? 'info']
+  const write = opts.write ?? ((s: string) => process.stdout.write(s))
+  const base = opts.base !== undefined ? JSON.stringify(opts.base).slice(1, -1) : ''
+  let buf: string[] = []
+  let scheduled = false
+  const flush = (): void => {
+    scheduled = false
+    if (buf.length === 0) return
+    const chunk = buf.join('')
+    buf = []
+    write(chunk)
+  }
+  const push = (line: string): void => {
+    buf.push(line)
+    if (buf.length >= 512) flush()
+    else if (!scheduled) {
+      scheduled = true
+      setImmediate(flush)
+    }
+  }
+  const line = (level: LogLevel, msg: string, fields?: Record<string, unknown>): string => {
+    const head = `{"time":"${new Date().toISOString()}","level":"${level}","msg":${JSON.stringify(msg)}`
+    const body = fields !== undefined ? JSON.stringify(fields).slice(1, -1) : ''
+    return `${head}${base !== '' ? `,${base}` : ''}${body !== '' ? `,${body}` : ''}}\n`
+  }
+  return {
+    log(level, msg, fields) {
+      if (ORDER[level] < min) return
+      push(line(level, msg, fields))
+    },
+    access(fields) {
+      if (ORDER.info < min) return
+      push(line('info', 'access', fields))
+    },
+    flush,
+  }
+}
+
+/** Parse LOG_LEVEL. */
+export function parseLogLevel(v: string | undefined): LogLevel {
+  if (v === undefined || v === '') return 'info'
+  if (v === 'debug' || v === 'info' || v === 'warn' || v === 'error') return v
+  throw new Error(`LOG_LEVEL: expected debug, info, warn or error, got "${v}"`)
+}

@@ -1,0 +1,46 @@
+// Process entry point: config from the environment, start the router, and
+// shut down on SIGTERM/SIGINT (draining is refined in lifecycle/).
+
+import { ConfigError, loadConfig } from './config.js'
+import { createRouter } from './router.js'
+import { createLogger, parseLogLevel } from './log.js'
+
+async function main(): Promise<void> {
+  let logger = createLogger({ base: { component: 'router' } })
+  try {
+    logger = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL), base: { component: 'router' } })
+    const config = loadConfig(process.env)
+    const router = createRouter(config, { logger })
+    await router.listen()
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) {
+        logger.log('warn', 'second signal: exiting now', { signal })
+        logger.flush()
+        process.exit(1)
+      }
+      stopping = true
+      logger.log('info', 'shutting down', { signal })
+      router
+        .close()
+        .then(() => {
+          logger.flush()
+          process.exit(0)
+        })
+        .catch((err: unknown) => {
+          logger.log('error', 'shutdown failed', { err: String(err) })
+          logger.flush()
+          process.exit(1)
+        })
+    }
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
+  } catch (err) {
+    const msg = err instanceof ConfigError ? `invalid configuration: ${err.message}` : `start-up failed: ${err instanceof Error ? err.message : String(err)}`
+    process.stderr.write(`${msg}\n`)
+    logger.flush()
+    process.exit(1)
+  }
+}
+
+void main()

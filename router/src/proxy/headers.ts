@@ -1,0 +1,90 @@
+// Header rewriting for both directions: strips hop-by-hop headers (RFC 9110
+// §7.6.1, plus those named in Connection) and adds X-Forwarded-* and
+// X-Request-Id on the way up.
+
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { randomUUID } from 'node:crypto'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+])
+
+/** Names listed in a Connection header value, lower-cased. */
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined
+  const joined = Array.isArray(value) ? value.join(',') : value
+  const out = new Set<string>()
+  for (const t of joined.split(',')) {
+    const name = t.trim().toLowerCase()
+    if (name !== '' && name !== 'close' && name !== 'keep-alive') out.add(name)
+  }
+  return out.size > 0 ? out : undefined
+}
+
+const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/
+
+/** A client-sent X-Request-Id is kept when it is sane, else a new one is made. */
+export function requestIdFrom(headers: IncomingHttpHeaders): string {
+  const v = headers['x-request-id']
+  return typeof v === 'string' && REQUEST_ID.test(v) ? v : randomUUID()
+}
+
+export interface ForwardContext {
+  readonly clientIp: string
+  readonly proto: 'http' | 'https'
+  readonly requestId: string
+  /** Stripped path prefix; '' when none. */
+  readonly prefix: string
+  /** Keep `upgrade` and `connection: upgrade` (WebSocket handshake). */
+  readonly upgrade: boolean
+}
+
+/** Build the upstream request headers from the client's. */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContext): Record<string, string | string[]> {
+  const extra = connectionTokens(incoming.connection)
+  const out: Record<string, string | string[]> = {}
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue
+    if (name === 'x-forwarded-for' || name === 'x-forwarded-proto' || name === 'x-forwarded-host' || name === 'x-forwarded-prefix' || name === 'x-request-id' || name === 'forwarded') continue
+    const v = incoming[name]
+    if (v !== undefined) out[name] = v
+  }
+  const xff = incoming['x-forwarded-for']
+  const prior = Array.isArray(xff) ? xff.join(', ') : xff
+  out['x-forwarded-for'] = prior !== undefined && prior !== '' ? `${prior}, ${ctx.clientIp}` : ctx.clientIp
+  // Behind an ALB the scheme the client used arrives in X-Forwarded-Proto; keep it if sane.
+  const fp = incoming['x-forwarded-proto']
+  out['x-forwarded-proto'] = fp === 'https' || fp === 'http' ? fp : ctx.proto
+  const host = incoming['x-forwarded-host'] ?? incoming.host
+  if (typeof host === 'string') out['x-forwarded-host'] = host
+  if (ctx.prefix !== '') out['x-forwarded-prefix'] = ctx.prefix
+  out['x-request-id'] = ctx.requestId
+  if (ctx.upgrade) {
+    out.connection = 'Upgrade'
+    const up = incoming.upgrade
+    if (up !== undefined) out.upgrade = up
+  }
+  return out
+}
+
+/** Copy upstream response headers for the client, minus hop-by-hop ones. */
+export function downstreamResponseHeaders(upstream: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
+  const extra = connectionTokens(upstream.connection)
+  const out: OutgoingHttpHeaders = {}
+  for (const name in upstream) {
+    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue
+    const v = upstream[name]
+    if (v !== undefined) out[name] = v
+  }
+  out['x-request-id'] = requestId
+  return out
+}

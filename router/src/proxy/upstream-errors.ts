@@ -1,0 +1,45 @@
+// The one place where upstream failures become statuses: connect failures and
+// resets → 502, timeouts → 504; and which failures may be retried elsewhere.
+
+import { UpstreamError, UpstreamTimeoutError, type RouterError } from '../errors.js'
+import type { UpstreamErrorReason } from '../admin/metrics.js'
+
+export interface ClassifiedUpstreamError {
+  readonly reason: UpstreamErrorReason
+  /** The request never reached the upstream: safe to retry on another instance. */
+  readonly beforeSend: boolean
+  /** The client went away; nothing to answer. */
+  readonly clientAborted: boolean
+  readonly error: RouterError
+}
+
+function codeOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code
+  return ''
+}
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'])
+
+export function classifyUpstreamError(err: unknown): ClassifiedUpstreamError {
+  const code = codeOf(err)
+  const msg = err instanceof Error ? err.message : String(err)
+  if (code === 'UND_ERR_ABORTED' || (err instanceof Error && err.name === 'AbortError')) {
+    return { reason: 'other', beforeSend: false, clientAborted: true, error: new UpstreamError('request aborted by the client') }
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return { reason: 'timeout', beforeSend: true, clientAborted: false, error: new UpstreamTimeoutError('upstream connect timed out', { cause: err }) }
+  }
+  if (CONNECT_CODES.has(code)) {
+    return { reason: 'connect', beforeSend: true, clientAborted: false, error: new UpstreamError(`upstream connection failed (${code})`, { cause: err }) }
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { reason: 'timeout', beforeSend: false, clientAborted: false, error: new UpstreamTimeoutError('upstream did not answer in time', { cause: err }) }
+  }
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
+    return { reason: 'reset', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream closed the connection', { cause: err }) }
+  }
+  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') {
+    return { reason: 'protocol', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream sent an invalid response', { cause: err }) }
+  }
+  return { reason: 'other', beforeSend: false, clientAborted: false, error: new UpstreamError(`upstream request failed: ${code || msg}`, { cause: err }) }
+}

@@ -1,0 +1,116 @@
+// Wiring: builds discovery, cache, balancer, metrics, logger and both
+// listeners from a RouterConfig. Tests and main.ts both start routers here.
+
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import type { RouterConfig } from './config.js'
+import type { Discovery } from './discovery/discovery.js'
+import { DnsDiscovery } from './discovery/dns.js'
+import { StaticDiscovery } from './discovery/static.js'
+import { DiscoveryCache } from './discovery/cache.js'
+import { RoundRobinBalancer } from './balancing/round-robin.js'
+import { RouterMetrics } from './admin/metrics.js'
+import { createAdminServer } from './admin/server.js'
+import { createLogger, type Logger } from './log.js'
+import { defaultRoutes, type RouteTable } from './routing/routes.js'
+import { MainServer } from './server.js'
+
+export interface RouterDeps {
+  /** Override the discovery backend (tests); default from config.discoveryMode. */
+  readonly discovery?: Discovery
+  readonly logger?: Logger
+  readonly metrics?: RouterMetrics
+}
+
+export interface Router {
+  readonly config: RouterConfig
+  readonly main: MainServer
+  readonly admin: Server
+  readonly cache: DiscoveryCache
+  readonly metrics: RouterMetrics
+  readonly logger: Logger
+  /** Bound ports after listen(). */
+  port(): number
+  adminPort(): number
+  listen(): Promise<void>
+  /** Mark as draining: /health turns 503. */
+  setServing(serving: boolean): void
+  close(): Promise<void>
+}
+
+export function createDiscovery(config: RouterConfig, logger: Logger): Discovery {
+  switch (config.discoveryMode) {
+    case 'dns':
+      return new DnsDiscovery({
+        namespace: config.namespace,
+        servers: config.dns.servers,
+        timeoutMs: config.dns.timeoutMs,
+        tries: config.dns.tries,
+        recordTypeFor: (service) => (service === config.routes.mediaService ? config.routes.media : config.routes.services),
+      })
+    case 'static': {
+      const file = config.staticFile
+      if (file === undefined) throw new Error('STATIC_DISCOVERY_FILE is required for DISCOVERY_MODE=static')
+      return new StaticDiscovery({
+        file,
+        onReload: (r) => (r.ok ? logger.log('info', 'static discovery reloaded', { services: r.services }) : logger.log('error', 'static discovery file rejected; keeping the last good one', { error: r.error })),
+      })
+    }
+    case 'cloudmap':
+      throw new Error('DISCOVERY_MODE=cloudmap is not available yet')
+  }
+}
+
+export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Router {
+  const logger = deps.logger ?? createLogger({ base: { component: 'router' } })
+  const metrics = deps.metrics ?? new RouterMetrics()
+  const discovery = deps.discovery ?? createDiscovery(config, logger)
+  const cache = new DiscoveryCache(discovery, { ...config.cache, onLookup: (outcome) => metrics.observeLookup(discovery.name, outcome) })
+  const table: RouteTable = defaultRoutes({ mediaService: config.routes.mediaService, stripPrefix: config.routes.stripPrefix })
+  let serving = true
+  const main = new MainServer({ config, routes: () => table, cache, balancer: new RoundRobinBalancer(), metrics, logger, isServing: () => serving })
+  const admin = createAdminServer({
+    token: config.adminToken,
+    metrics,
+    routes: () => table,
+    cache,
+    info: () => ({ namespace: config.namespace, discovery: discovery.name, serving }),
+  })
+  const portOf = (s: Server): number => {
+    const a = s.address()
+    return a !== null && typeof a === 'object' ? (a as AddressInfo).port : 0
+  }
+  const listenOn = (s: Server, port: number, host: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      s.once('error', reject)
+      s.listen(port, host, () => {
+        s.off('error', reject)
+        resolve()
+      })
+    })
+  return {
+    config,
+    main,
+    admin,
+    cache,
+    metrics,
+    logger,
+    port: () => portOf(main.server),
+    adminPort: () => portOf(admin),
+    async listen() {
+      await listenOn(main.server, config.port, config.host)
+      await listenOn(admin, config.adminPort, config.adminHost)
+      logger.log('info', 'router listening', { port: portOf(main.server), adminPort: portOf(admin), discovery: discovery.name, namespace: config.namespace })
+    },
+    setServing(v) {
+      serving = v
+    },
+    async close() {
+      serving = false
+      await Promise.all([main.close(), new Promise<void>((r) => admin.close(() => r()))])
+      admin.closeAllConnections()
+      await cache.close()
+      logger.flush()
+    },
+  }
+}

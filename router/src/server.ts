@@ -1,0 +1,316 @@
+// The main listener: GET /health, HTTP requests and WebSocket upgrades on the
+// route templates. Each request: match route (pure) → resolve target through
+// the discovery cache → filter eligible endpoints → balance → forward. Every
+// error becomes a JSON response (or a raw HTTP response on an upgrade socket).
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { RouterConfig } from './config.js'
+import type { DiscoveryCache } from './discovery/cache.js'
+import { targetKey, type Endpoint } from './discovery/discovery.js'
+import { NoHealthyEndpointError, RouterError } from './errors.js'
+import type { Logger } from './log.js'
+import type { RouterMetrics } from './admin/metrics.js'
+import type { Balancer } from './balancing/balancer.js'
+import { eligibleEndpoints, isDraining } from './balancing/eligibility.js'
+import { matchRoute, type RouteMatch, type RouteTable } from './routing/routes.js'
+import { HttpForwarder, PayloadTooLargeError } from './proxy/http.js'
+import { WebSocketProxy } from './proxy/websocket.js'
+import { requestIdFrom, type ForwardContext } from './proxy/headers.js'
+import { sendError, sendJson, writeRawError } from './proxy/respond.js'
+
+export interface MainServerDeps {
+  readonly config: RouterConfig
+  readonly routes: () => RouteTable
+  readonly cache: DiscoveryCache
+  readonly balancer: Balancer
+  readonly metrics: RouterMetrics
+  readonly logger: Logger
+  /** False once draining: /health answers 503. */
+  readonly isServing: () => boolean
+}
+
+function clientIp(socket: Socket | Duplex): string {
+  const addr = 'remoteAddress' in socket && typeof socket.remoteAddress === 'string' ? socket.remoteAddress : ''
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr
+}
+
+function isTls(socket: Socket | Duplex): boolean {
+  return 'encrypted' in socket && socket.encrypted === true
+}
+
+export class MainServer {
+  readonly server: Server
+  readonly http: HttpForwarder
+  readonly ws: WebSocketProxy
+  readonly #d: MainServerDeps
+  readonly #inflight = new Set<ServerResponse>()
+
+  constructor(deps: MainServerDeps) {
+    this.#d = deps
+    const c = deps.config
+    this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes })
+    this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs })
+    this.server = createServer(
+      {
+        maxHeaderSize: c.client.maxHeaderBytes,
+        headersTimeout: c.client.headersTimeoutMs,
+        requestTimeout: c.client.requestTimeoutMs,
+        keepAliveTimeout: c.client.keepAliveTimeoutMs,
+        noDelay: true,
+        connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(c.client.headersTimeoutMs / 4))),
+      },
+      (req, res) => void this.#onRequest(req, res),
+    )
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#onUpgrade(req, socket, head))
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket))
+  }
+
+  /** In-flight HTTP requests (for draining). */
+  get inflight(): number {
+    return this.#inflight.size
+  }
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now()
+    const url = req.url ?? '/'
+    if (url === '/health' || url.startsWith('/health?')) {
+      const ok = this.#d.isServing()
+      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'draining' })
+      return
+    }
+    const requestId = requestIdFrom(req.headers)
+    this.#inflight.add(res)
+    let routeName = 'none'
+    let endpoint: Endpoint | undefined
+    let attempts = 0
+    let errorCode: string | undefined
+    res.once('close', () => {
+      this.#inflight.delete(res)
+      const seconds = (performance.now() - started) / 1000
+      const status = res.writableFinished ? res.statusCode : 499
+      this.#d.metrics.observeRequest(routeName, status, seconds)
+      if (this.#d.config.accessLog) {
+        this.#d.logger.access({
+          requestId,
+          method: req.method,
+          path: url.length > 512 ? `${url.slice(0, 512)}…` : url,
+          route: routeName,
+          status,
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+          upstream: endpoint !== undefined ? `${endpoint.host}:${endpoint.port}` : undefined,
+          instance: endpoint?.id,
+          attempts,
+          error: errorCode,
+          client: clientIp(req.socket),
+          bytesIn: req.socket.bytesRead,
+        })
+      }
+    })
+    try {
+      const match = matchRoute(this.#d.routes(), url)
+      routeName = match.route.name
+      const limit = this.#d.config.client.maxBodyBytes
+      const cl = req.headers['content-length']
+      if (limit > 0 && cl !== undefined && Number(cl) > limit) throw new PayloadTooLargeError(limit)
+      const endpoints = await this.#endpointsFor(match, 'http')
+      const key = targetKey(match.target)
+      const ctx = this.#forwardContext(req, requestId, match, false)
+      const result = await this.http.forward(
+        req,
+        res,
+        match.upstreamPath,
+        ctx,
+        (exclude) => {
+          const picked = this.#d.balancer.pick(key, endpoints, exclude)
+          if (picked !== undefined) {
+            endpoint = picked
+            attempts++
+          }
+          return picked
+        },
+        (_ep, failure) => this.#d.metrics.upstreamErrors.labels(routeName, failure.reason).inc(),
+      )
+      if (result.attempts > 1) this.#d.metrics.retries.labels(routeName).inc(result.attempts - 1)
+      if (result.upstreamError !== undefined && !res.headersSent && !result.upstreamError.clientAborted) {
+        errorCode = result.upstreamError.error.code
+        this.#drainBodyThenSend(req, res, result.upstreamError.error, requestId)
+      }
+    } catch (err) {
+      const e = err instanceof RouterError ? err : new RouterError('internal error', 'INTERNAL', 500)
+      if (!(err instanceof RouterError)) this.#d.logger.log('error', 'unexpected error', { requestId, err: String(err) })
+      errorCode = e.code
+      if (!res.headersSent) this.#drainBodyThenSend(req, res, e, requestId)
+      else res.destroy()
+    }
+  }
+
+  /** Answer an error; unread request bodies are discarded (bounded) so keep-alive survives. */
+  #drainBodyThenSend(req: IncomingMessage, res: ServerResponse, err: RouterError, requestId: string): void {
+    if (err.statusCode === 413) res.setHeader('connection', 'close')
+    sendError(res, err, requestId)
+    if (!req.complete) {
+      if (err.statusCode === 413) req.socket.destroySoon?.()
+      else req.resume()
+    }
+  }
+
+  async #endpointsFor(match: RouteMatch, kind: 'http' | 'websocket'): Promise<readonly Endpoint[]> {
+    const what = match.target.kind === 'instance' ? `${match.route.param} ${match.capture}` : `${match.route.param} ${match.capture}`
+    const resolved = await this.#d.cache.resolve(match.target)
+    if (resolved.endpoints.length === 0) throw new NoHealthyEndpointError(what, this.#d.config.retryAfterSeconds)
+    const eligible = eligibleEndpoints(resolved.endpoints, kind, match.route.drainingAcceptsHttp)
+    if (eligible.length === 0) {
+      const draining = resolved.endpoints.every(isDraining)
+      throw new NoHealthyEndpointError(what, this.#d.config.retryAfterSeconds, draining ? 'is DRAINING and accepts no new connections' : 'has no healthy instance')
+    }
+    return eligible
+  }
+
+  #forwardContext(req: IncomingMessage, requestId: string, match: RouteMatch, upgrade: boolean): ForwardContext {
+    return { clientIp: clientIp(req.socket), proto: isTls(req.socket) ? 'https' : 'http', requestId, prefix: match.strippedPrefix, upgrade }
+  }
+
+  async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = performance.now()
+    const url = req.url ?? '/'
+    const requestId = requestIdFrom(req.headers)
+    let routeName = 'none'
+    let endpoint: Endpoint | undefined
+    socket.on('error', () => socket.destroy())
+    if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') {
+      const s = socket as Socket
+      s.setNoDelay(true)
+      s.setKeepAlive(true, 30_000)
+      s.setTimeout(0)
+    }
+    const reject = (err: RouterError): void => {
+      this.#d.metrics.wsRejected.labels(routeName, `${String(err.statusCode)[0]}xx`).inc()
+      writeRawError(socket, err.statusCode, err.toBody(), { ...err.headers, 'x-request-id': requestId })
+      this.#logWs({ requestId, url, routeName, status: err.statusCode, error: err.code, started, endpoint })
+    }
+    try {
+      const upgrade = req.headers.upgrade
+      if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
+        throw new RouterError('only WebSocket upgrades are supported', 'UNSUPPORTED_UPGRADE', 400)
+      }
+      const match = matchRoute(this.#d.routes(), url)
+      routeName = match.route.name
+      const endpoints = await this.#endpointsFor(match, 'websocket')
+      const key = targetKey(match.target)
+      const ctx = this.#forwardContext(req, requestId, match, true)
+      const tried = new Set<string>()
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        endpoint = this.#d.balancer.pick(key, endpoints, tried)
+        if (endpoint === undefined || tried.has(endpoint.id)) break
+        tried.add(endpoint.id)
+        const result = await this.ws.handshake(req, socket, head, endpoint, match.upstreamPath, ctx)
+        if (result.kind === 'established') {
+          this.#trackTunnel(routeName, result.tunnel, requestId, url, started)
+          return
+        }
+        if (result.kind === 'refused') {
+          this.#d.metrics.wsRejected.labels(routeName, `${String(result.status)[0]}xx`).inc()
+          this.#logWs({ requestId, url, routeName, status: result.status, started, endpoint })
+          return
+        }
+        if (result.failure.clientAborted) {
+          socket.destroy()
+          return
+        }
+        this.#d.metrics.upstreamErrors.labels(routeName, result.failure.reason).inc()
+        if (!result.failure.beforeSend || attempt === 2 || endpoints.length < 2) {
+          reject(result.failure.error)
+          return
+        }
+      }
+      reject(new NoHealthyEndpointError(`${match.route.param} ${match.capture}`, this.#d.config.retryAfterSeconds))
+    } catch (err) {
+      const e = err instanceof RouterError ? err : new RouterError('internal error', 'INTERNAL', 500)
+      reject(e)
+    }
+  }
+
+  #trackTunnel(route: string, tunnel: import('./proxy/websocket.js').Tunnel, requestId: string, url: string, started: number): void {
+    const m = this.#d.metrics
+    m.wsOpened.labels(route).inc()
+    m.wsActive.labels(route).inc()
+    const client = tunnel.client as Socket
+    const upstream = tunnel.upstream
+    void tunnel.closed.then((reason) => {
+      m.wsActive.labels(route).dec()
+      m.wsClosed.labels(route, reason).inc()
+      const up = typeof client.bytesRead === 'number' ? client.bytesRead : 0
+      const down = upstream.bytesRead
+      m.wsBytes.labels(route, 'upstream').inc(up)
+      m.wsBytes.labels(route, 'downstream').inc(down)
+      if (this.#d.config.accessLog) {
+        this.#d.logger.access({
+          requestId,
+          kind: 'websocket',
+          path: url.length > 512 ? `${url.slice(0, 512)}…` : url,
+          route,
+          status: 101,
+          closedBy: reason,
+          durationMs: Math.round(performance.now() - started),
+          upstream: `${tunnel.endpoint.host}:${tunnel.endpoint.port}`,
+          instance: tunnel.endpoint.id,
+          bytesFromClient: up,
+          bytesFromUpstream: down,
+        })
+      }
+    })
+  }
+
+  #logWs(f: { requestId: string; url: string; routeName: string; status: number; error?: string; started: number; endpoint: Endpoint | undefined }): void {
+    if (!this.#d.config.accessLog) return
+    this.#d.logger.access({
+      requestId: f.requestId,
+      kind: 'websocket',
+      path: f.url.length > 512 ? `${f.url.slice(0, 512)}…` : f.url,
+      route: f.routeName,
+      status: f.status,
+      error: f.error,
+      durationMs: Math.round(performance.now() - f.started),
+      upstream: f.endpoint !== undefined ? `${f.endpoint.host}:${f.endpoint.port}` : undefined,
+    })
+  }
+
+  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const code = err.code ?? ''
+    if (code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy()
+      return
+    }
+    let status = 400
+    let body = { error: 'malformed HTTP request', code: 'BAD_REQUEST' }
+    if (code === 'HPE_HEADER_OVERFLOW') {
+      status = 431
+      body = { error: `request headers exceed ${this.#d.config.client.maxHeaderBytes} bytes`, code: 'HEADERS_TOO_LARGE' }
+    } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT' || code === 'ERR_HTTP_HEADERS_TIMEOUT') {
+      status = 408
+      body = { error: 'the client did not send the request in time', code: 'REQUEST_TIMEOUT' }
+    }
+    this.#d.metrics.requests.labels('none', `${String(status)[0]}xx`).inc()
+    writeRawError(socket, status, body)
+  }
+
+  /** Stop accepting; resolves when the listener is closed (connections may remain). */
+  stopAccepting(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve())
+      this.server.closeIdleConnections()
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.stopAccepting()
+    this.server.closeAllConnections()
+    for (const t of this.ws.tunnels) {
+      t.client.destroy()
+      t.upstream.destroy()
+    }
+    await this.http.close()
+  }
+}
