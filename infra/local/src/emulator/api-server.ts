@@ -1,0 +1,144 @@
+// The Cloud Map HTTP endpoint: AWS JSON 1.1 protocol as the SDK speaks it.
+// POST / with `X-Amz-Target: Route53AutoNaming_v20170314.<Operation>` and a
+// JSON body; success is 200 with a JSON body, failure is the model's status
+// with `{"__type": "<Code>", "Message": ...}` plus the `x-amzn-ErrorType`
+// header. Bad JSON, unknown operations and unexpected exceptions all become AWS
+// errors; the server never crashes on input.
+
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { AwsError, internalFailure, invalidInput, serializationError, unknownOperation } from './aws-errors.js'
+import { HANDLERS } from './operations.js'
+import type { EmulatorState } from './state.js'
+import { isObject } from './validate.js'
+
+export const TARGET_PREFIX = 'Route53AutoNaming_v20170314.'
+const CONTENT_TYPE = 'application/x-amz-json-1.1'
+const MAX_BODY_BYTES = 1024 * 1024
+
+export interface ApiServerOptions {
+  readonly state: EmulatorState
+  /** Called once per request with the operation name (or '' when there is none). */
+  readonly onCall: (operation: string) => void
+  /** Returns an error to send instead of running the operation (throttling). */
+  readonly intercept: (operation: string) => AwsError | undefined
+  readonly log: (entry: Record<string, unknown>) => void
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': CONTENT_TYPE,
+    'content-length': String(Buffer.byteLength(text)),
+    'x-amzn-requestid': randomUUID(),
+    ...headers,
+  })
+  res.end(text)
+}
+
+function sendError(res: ServerResponse, err: AwsError): void {
+  send(res, err.statusCode, err.toBody(), { 'x-amzn-errortype': err.code })
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        reject(invalidInput('request body too large'))
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
+export class ApiServer {
+  readonly #options: ApiServerOptions
+  readonly #server: Server
+
+  constructor(options: ApiServerOptions) {
+    this.#options = options
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => {
+        options.log({ level: 'error', msg: 'api request failed', err: String(err) })
+        if (!res.headersSent) sendError(res, internalFailure('internal error'))
+        else res.destroy()
+      })
+    })
+    this.#server.keepAliveTimeout = 5000
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = req.headers['x-amz-target']
+    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : ''
+    this.#options.onCall(operation)
+    let raw: Buffer
+    try {
+      raw = await readBody(req)
+    } catch (err) {
+      if (err instanceof AwsError && !res.destroyed) sendError(res, err)
+      return
+    }
+    if (req.method !== 'POST') {
+      sendError(res, unknownOperation(`${req.method ?? ''} is not supported; use POST`))
+      return
+    }
+    const handler = HANDLERS.get(operation)
+    if (handler === undefined) {
+      const shown = typeof target === 'string' ? target : '(missing X-Amz-Target)'
+      sendError(res, unknownOperation(`Unknown operation ${shown}`))
+      return
+    }
+    let body: unknown
+    try {
+      body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'))
+    } catch {
+      sendError(res, serializationError('Request body is not valid JSON'))
+      return
+    }
+    if (!isObject(body)) {
+      sendError(res, serializationError('Request body must be a JSON object'))
+      return
+    }
+    const intercepted = this.#options.intercept(operation)
+    if (intercepted !== undefined) {
+      sendError(res, intercepted)
+      return
+    }
+    try {
+      send(res, 200, handler(this.#options.state, body))
+    } catch (err) {
+      if (err instanceof AwsError) {
+        sendError(res, err)
+        return
+      }
+      throw err
+    }
+  }
+
+  /** Listen; resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err)
+      this.#server.once('error', onError)
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', onError)
+        resolve((this.#server.address() as AddressInfo).port)
+      })
+    })
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve())
+      this.#server.closeAllConnections()
+    })
+  }
+}
