@@ -75,6 +75,8 @@ export class DiscoveryCache {
       allowStale: false,
       noDeleteOnStaleGet: true,
       perf: { now },
+      // Check staleness against the clock on every read (no cached "now").
+      ttlResolution: 0,
       fetchMethod: (_key, staleValue, { options, context, signal }) => this.#fetch(context.target, staleValue, options, signal),
     })
   }

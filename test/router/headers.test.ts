@@ -1,0 +1,41 @@
+import t from 'tap'
+import { downstreamResponseHeaders, requestIdFrom, upstreamRequestHeaders } from '../../router/src/proxy/headers.js'
+
+const ctx = { clientIp: '10.0.0.9', proto: 'http' as const, requestId: 'rid-1', prefix: '/services/d', upgrade: false }
+
+t.test('hop-by-hop headers are stripped going up', async (t) => {
+  const out = upstreamRequestHeaders(
+    { host: 'h', connection: 'keep-alive, x-secret', 'keep-alive': 'timeout=5', te: 'trailers', 'transfer-encoding': 'chunked', upgrade: 'websocket', 'proxy-authorization': 'x', 'x-secret': 'y', 'x-app': 'z', trailer: 'a' },
+    ctx,
+  )
+  for (const h of ['connection', 'keep-alive', 'te', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'x-secret', 'trailer']) t.notOk(h in out, h)
+  t.equal(out['x-app'], 'z')
+  t.equal(out.host, 'h')
+})
+
+t.test('forwarded headers', async (t) => {
+  const out = upstreamRequestHeaders({ host: 'api.example.com', 'x-forwarded-for': '1.2.3.4', 'x-forwarded-prefix': '/spoof' }, ctx)
+  t.equal(out['x-forwarded-for'], '1.2.3.4, 10.0.0.9')
+  t.equal(out['x-forwarded-proto'], 'http')
+  t.equal(out['x-forwarded-host'], 'api.example.com')
+  t.equal(out['x-forwarded-prefix'], '/services/d')
+  t.equal(out['x-request-id'], 'rid-1')
+  const https = upstreamRequestHeaders({ 'x-forwarded-proto': 'https' }, ctx)
+  t.equal(https['x-forwarded-proto'], 'https', 'ALB scheme kept')
+  const ws = upstreamRequestHeaders({ 'x-forwarded-proto': 'wss', upgrade: 'websocket', connection: 'Upgrade' }, { ...ctx, upgrade: true })
+  t.equal(ws['x-forwarded-proto'], 'http', 'never ws/wss')
+  t.equal(ws.upgrade, 'websocket')
+  t.equal(ws.connection, 'Upgrade')
+})
+
+t.test('response hop-by-hop stripped, request id echoed', async (t) => {
+  const out = downstreamResponseHeaders({ connection: 'close, x-internal', 'x-internal': '1', 'keep-alive': 'timeout=1', 'transfer-encoding': 'chunked', 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }, 'rid')
+  t.same(out, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'rid' })
+})
+
+t.test('request ids', async (t) => {
+  t.equal(requestIdFrom({ 'x-request-id': 'abc-123' }), 'abc-123')
+  const generated = requestIdFrom({ 'x-request-id': 'bad id\twith spaces' })
+  t.match(generated, /^[0-9a-f-]{36}$/)
+  t.not(requestIdFrom({}), requestIdFrom({}))
+})
