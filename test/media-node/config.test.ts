@@ -1,0 +1,126 @@
+// Config parsing, node-id rules and identity resolution (pure, table-driven).
+
+import t from 'tap'
+import { loadConfig, resolveIdentity } from '../../media-node/src/config.js'
+import type { EcsTaskInfo } from '../../media-node/src/ecs-metadata.js'
+import { isDnsLabel, nodeIdFromHostname, nodeIdFromTaskArn } from '../../media-node/src/node-id.js'
+import { checkAttributes } from '../../media-node/src/registration.js'
+
+t.test('defaults', async (t) => {
+  const c = loadConfig({})
+  t.match(c, {
+    nodeId: undefined,
+    host: '0.0.0.0',
+    port: 8080,
+    register: true,
+    namespaceName: 'ecs.internal',
+    serviceName: 'media',
+    serviceId: undefined,
+    endpoint: undefined,
+    endpointOverridden: false,
+    sendBufferLimitBytes: 4 * 1024 * 1024,
+    heartbeatIntervalMs: 30_000,
+    logLevel: 'info',
+  })
+  t.ok(c.maxPayloadBytes > 1024 * 1024, 'a 1 MiB message fits')
+})
+
+t.test('values are parsed', async (t) => {
+  const c = loadConfig({
+    NODE_ID: 'node-7',
+    PORT: '9000',
+    ADVERTISE_IPV4: '10.1.2.3',
+    ADVERTISE_PORT: '32768',
+    CLOUDMAP_REGISTER: 'false',
+    CLOUDMAP_SERVICE_ID: 'srv-abc123',
+    CLOUDMAP_ENDPOINT: 'http://127.0.0.1:4566',
+    LOG_LEVEL: 'debug',
+  })
+  t.match(c, {
+    nodeId: 'node-7',
+    port: 9000,
+    advertiseIpv4: '10.1.2.3',
+    advertisePort: 32768,
+    register: false,
+    serviceId: 'srv-abc123',
+    endpoint: 'http://127.0.0.1:4566',
+    endpointOverridden: true,
+    logLevel: 'debug',
+  })
+  t.equal(loadConfig({ AWS_ENDPOINT_URL_SERVICEDISCOVERY: 'http://x:1' }).endpointOverridden, true)
+})
+
+const bad: [Record<string, string>, RegExp][] = [
+  [{ NODE_ID: 'Node_1' }, /^NODE_ID/],
+  [{ NODE_ID: '-abc' }, /^NODE_ID/],
+  [{ NODE_ID: 'a'.repeat(64) }, /^NODE_ID/],
+  [{ PORT: '80a' }, /^PORT/],
+  [{ PORT: '70000' }, /^PORT/],
+  [{ ADVERTISE_IPV4: '10.0.0' }, /^ADVERTISE_IPV4/],
+  [{ ADVERTISE_PORT: '0' }, /^ADVERTISE_PORT/],
+  [{ CLOUDMAP_REGISTER: 'maybe' }, /^CLOUDMAP_REGISTER/],
+  [{ CLOUDMAP_ENDPOINT: 'localhost:4566' }, /^CLOUDMAP_ENDPOINT/],
+  [{ CLOUDMAP_SERVICE_ID: 'media' }, /^CLOUDMAP_SERVICE_ID/],
+  [{ MAX_PAYLOAD_BYTES: '-1' }, /^MAX_PAYLOAD_BYTES/],
+  [{ SEND_BUFFER_LIMIT_BYTES: 'lots' }, /^SEND_BUFFER_LIMIT_BYTES/],
+  [{ HEARTBEAT_INTERVAL_MS: '1.5' }, /^HEARTBEAT_INTERVAL_MS/],
+  [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL/],
+  [{ ECS_CONTAINER_METADATA_URI_V4: 'nope' }, /^ECS_CONTAINER_METADATA_URI_V4/],
+]
+for (const [env, message] of bad) {
+  t.test(`bad config names its variable: ${JSON.stringify(env).slice(0, 60)}`, async (t) => {
+    t.throws(() => loadConfig(env), { name: 'ConfigError', message })
+  })
+}
+
+t.test('DNS labels', async (t) => {
+  for (const ok of ['a', 'node-1', '8f03e41243824aea923aca126495f665', 'a'.repeat(63)]) t.ok(isDnsLabel(ok), ok)
+  for (const no of ['', '-a', 'a-', 'A', 'a_b', 'a.b', 'a'.repeat(64)]) t.notOk(isDnsLabel(no), JSON.stringify(no))
+})
+
+t.test('node id from a task ARN', async (t) => {
+  t.equal(nodeIdFromTaskArn('arn:aws:ecs:us-west-2:111122223333:task/default/8F03E41243824AEA923ACA126495F665'), '8f03e41243824aea923aca126495f665')
+  t.equal(nodeIdFromTaskArn('arn:aws:ecs:us-east-2:012345678910:task/9781c248-0edd-4cdb-9a93-f63cb662a5d3'), '9781c248-0edd-4cdb-9a93-f63cb662a5d3')
+  t.equal(nodeIdFromTaskArn('arn:aws:ecs:us-west-2:111122223333:service/default/x'), undefined)
+  t.equal(nodeIdFromTaskArn('garbage'), undefined)
+})
+
+t.test('node id from a hostname', async (t) => {
+  t.equal(nodeIdFromHostname('ip-10-0-1-2.ec2.internal'), 'ip-10-0-1-2-ec2-internal')
+  t.equal(nodeIdFromHostname('My_Host'), 'my-host')
+  t.equal(nodeIdFromHostname('--'), undefined)
+  const long = nodeIdFromHostname(`${'a'.repeat(62)}.b`)
+  t.equal(long, 'a'.repeat(62), 'cut to 63 and no trailing hyphen')
+})
+
+t.test('identity: config wins, then ECS metadata, then hostname', async (t) => {
+  const meta: EcsTaskInfo = {
+    taskArn: 'arn:aws:ecs:eu-west-1:1:task/c/abcdef',
+    taskId: 'abcdef',
+    region: 'eu-west-1',
+    networkMode: 'awsvpc',
+    ipv4: '10.0.0.9',
+    hostPort: undefined,
+  }
+  t.match(resolveIdentity(loadConfig({}), meta, 'host'), { nodeId: 'abcdef', nodeIdSource: 'ecs-task', advertiseIpv4: '10.0.0.9', region: 'eu-west-1' })
+  t.match(resolveIdentity(loadConfig({ NODE_ID: 'n1', ADVERTISE_IPV4: '10.9.9.9', AWS_REGION: 'us-east-2' }), meta, 'host'), {
+    nodeId: 'n1',
+    nodeIdSource: 'NODE_ID',
+    advertiseIpv4: '10.9.9.9',
+    region: 'us-east-2',
+  })
+  t.match(resolveIdentity(loadConfig({}), undefined, 'Box.local'), { nodeId: 'box-local', nodeIdSource: 'hostname', advertiseIpv4: undefined })
+  t.match(resolveIdentity(loadConfig({}), { ...meta, networkMode: 'bridge', ipv4: undefined, hostPort: 49153 }, 'h'), { advertisePort: 49153 })
+  t.throws(() => resolveIdentity(loadConfig({}), undefined, '...'), { name: 'ConfigError', message: /NODE_ID/ })
+})
+
+t.test('custom attribute limits', async (t) => {
+  t.equal(checkAttributes({ zone: 'a', version: '1.2.3' }), undefined)
+  t.match(checkAttributes({ AWS_INSTANCE_IPV4: '1.2.3.4' }), /reserved/)
+  t.match(checkAttributes({ k: '' }), /value/)
+  t.match(checkAttributes({ k: ' v' }), /value/)
+  t.match(checkAttributes({ k: 'v'.repeat(1025) }), /value/)
+  t.match(checkAttributes({ ['k'.repeat(256)]: 'v' }), /key/)
+  t.match(checkAttributes(Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, 'v']))), /30/)
+  t.match(checkAttributes(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, 'v'.repeat(1000)]))), /5000/)
+})
