@@ -1,0 +1,75 @@
+// Starts the local dev stack (infra/local) for the runner. The stack module is
+// written alongside this one, so it is loaded at run time and its result is
+// checked against the agreed contract instead of being trusted blindly:
+//   startDevStack(options?: { quiet?: boolean }) → Promise<{ routerUrl, adminUrl,
+//   deployments: string[], mediaNodes: string[], close(): Promise<void> }>
+
+export interface DevStack {
+  routerUrl: string
+  adminUrl: string
+  deployments: string[]
+  mediaNodes: string[]
+  close(): Promise<void>
+  /** Present when the stack can drain a media node (optional extension). */
+  drainNode: ((nodeId: string) => Promise<void>) | undefined
+}
+
+/** The stack module could not be loaded or broke the contract. */
+export class DevStackError extends Error {
+  readonly code = 'LOADTEST_DEV_STACK'
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'DevStackError'
+  }
+}
+
+const STACK_MODULE = new URL('../../../infra/local/src/dev-stack.js', import.meta.url)
+
+function stringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string')
+}
+
+/** Checks an object returned by startDevStack() against the contract. */
+export function toDevStack(value: unknown): DevStack {
+  if (typeof value !== 'object' || value === null) throw new DevStackError('startDevStack() did not return an object')
+  const routerUrl: unknown = Reflect.get(value, 'routerUrl')
+  const adminUrl: unknown = Reflect.get(value, 'adminUrl')
+  const deployments: unknown = Reflect.get(value, 'deployments')
+  const mediaNodes: unknown = Reflect.get(value, 'mediaNodes')
+  const close: unknown = Reflect.get(value, 'close')
+  if (typeof routerUrl !== 'string') throw new DevStackError('dev stack: routerUrl is not a string')
+  if (typeof adminUrl !== 'string') throw new DevStackError('dev stack: adminUrl is not a string')
+  if (!stringArray(deployments)) throw new DevStackError('dev stack: deployments is not a string[]')
+  if (!stringArray(mediaNodes)) throw new DevStackError('dev stack: mediaNodes is not a string[]')
+  if (typeof close !== 'function') throw new DevStackError('dev stack: close is not a function')
+  const drain: unknown = Reflect.get(value, 'drainNode') ?? Reflect.get(value, 'drainMediaNode')
+  return {
+    routerUrl: routerUrl.replace(/\/+$/, ''),
+    adminUrl,
+    deployments,
+    mediaNodes,
+    close: async () => {
+      await Reflect.apply(close, value, [])
+    },
+    drainNode:
+      typeof drain === 'function'
+        ? async (nodeId: string) => {
+            await Reflect.apply(drain, value, [nodeId])
+          }
+        : undefined,
+  }
+}
+
+/** Imports infra/local's dev stack and starts it. */
+export async function startLocalStack(quiet: boolean): Promise<DevStack> {
+  let mod: unknown
+  try {
+    mod = await import(STACK_MODULE.href)
+  } catch (err) {
+    throw new DevStackError(`cannot load the dev stack (${STACK_MODULE.pathname}); build it first or set BASE_URL to target a running router`, { cause: err })
+  }
+  const start: unknown = typeof mod === 'object' && mod !== null ? Reflect.get(mod, 'startDevStack') : undefined
+  if (typeof start !== 'function') throw new DevStackError(`${STACK_MODULE.pathname} does not export startDevStack()`)
+  const result: unknown = await Reflect.apply(start, undefined, [{ quiet }])
+  return toDevStack(result)
+}
