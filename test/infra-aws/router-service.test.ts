@@ -1,0 +1,86 @@
+// Router service construct: EC2 launch type, bridge networking with dynamic
+// host ports, 2..20 tasks on CPU target tracking, ALB registration, drain
+// timing, and a task role limited to two Cloud Map actions.
+import t from 'tap'
+import { Match } from 'aws-cdk-lib/assertions'
+import { actionsOf, containerOf, envOf, getAttId, onlyResource, resourcesOf, statementsOfRole, synthStack } from './fixtures/stack.js'
+
+// GIVEN the dev stack
+const { template, config } = synthStack('dev')
+const taskDef = onlyResource(template, 'AWS::ECS::TaskDefinition', { ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'router' })]) })
+const container = containerOf(taskDef)
+const service = onlyResource(template, 'AWS::ECS::Service', { TaskDefinition: { Ref: taskDef.id } })
+
+t.test('EC2 launch type, bridge networking, dynamic host port', async (t) => {
+  t.equal(taskDef.Properties.NetworkMode, 'bridge')
+  t.same(taskDef.Properties.RequiresCompatibilities, ['EC2'])
+  t.same(container.PortMappings, [{ ContainerPort: 8080, HostPort: 0, Protocol: 'tcp', Name: 'http' }])
+  const strategy = service.Properties.CapacityProviderStrategy as Array<{ CapacityProvider: { Ref: string } }>
+  t.equal(strategy.length, 1)
+  t.match(strategy[0]?.CapacityProvider.Ref, /RouterCapacityProvider/, 'placed on the router EC2 capacity provider')
+  t.equal(service.Properties.LaunchType, undefined, 'capacity provider strategy (EC2 ASG) instead of a launch type')
+})
+
+t.test('registered in the ALB router target group on the container port', async (t) => {
+  const tg = onlyResource(template, 'AWS::ElasticLoadBalancingV2::TargetGroup')
+  t.same(service.Properties.LoadBalancers, [{ ContainerName: 'router', ContainerPort: 8080, TargetGroupArn: { Ref: tg.id } }])
+})
+
+t.test('2..20 tasks, CPU target tracking', async (t) => {
+  const target = onlyResource(template, 'AWS::ApplicationAutoScaling::ScalableTarget')
+  t.equal(target.Properties.MinCapacity, 2)
+  t.equal(target.Properties.MaxCapacity, 20)
+  t.equal(target.Properties.ScalableDimension, 'ecs:service:DesiredCount')
+  const policy = onlyResource(template, 'AWS::ApplicationAutoScaling::ScalingPolicy')
+  t.equal(policy.Properties.PolicyType, 'TargetTrackingScaling')
+  t.match(policy.Properties.TargetTrackingScalingPolicyConfiguration, { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } })
+  t.equal(service.Properties.DesiredCount, 2)
+})
+
+t.test('environment follows the router contract; drain fits inside stopTimeout', async (t) => {
+  const env = envOf(container)
+  t.match(env, { PORT: '8080', ADMIN_PORT: '9090', CLOUDMAP_NAMESPACE: config.namespaceName, DISCOVERY_MODE: 'dns' })
+  t.ok(typeof env.DNS_SERVERS === 'string' && env.DNS_SERVERS.length > 0)
+  const drainMs = Number(env.DRAIN_DELAY_MS) + Number(env.DRAIN_TIMEOUT_MS)
+  t.equal(drainMs, (config.drainDelaySeconds + config.drainTimeoutSeconds) * 1000)
+  const stop = Number(container.StopTimeout)
+  t.ok(stop * 1000 > drainMs, `stopTimeout ${stop}s longer than the drain ${drainMs}ms`)
+  t.ok(stop <= 120, 'stopTimeout <= 120 s')
+  const secrets = container.Secrets as Array<{ Name: string }>
+  t.same(secrets.map((s) => s.Name), ['ADMIN_TOKEN'], 'admin token comes from Secrets Manager, not the image')
+  t.match(JSON.stringify(container.HealthCheck), /\/health/)
+})
+
+t.test('task role: exactly servicediscovery:DiscoverInstances and DiscoverInstancesRevision, nothing else', async (t) => {
+  const roleId = getAttId(taskDef.Properties.TaskRoleArn)
+  const statements = statementsOfRole(template, roleId)
+  const actions = statements.flatMap(actionsOf).sort()
+  t.same(actions, ['servicediscovery:DiscoverInstances', 'servicediscovery:DiscoverInstancesRevision'])
+  for (const s of statements) {
+    t.equal(s.Effect, 'Allow')
+    // No resource-level permissions exist for these actions: "*" is the only valid Resource.
+    t.equal(s.Resource, '*')
+  }
+  const discover = statements.find((s) => actionsOf(s).includes('servicediscovery:DiscoverInstances'))
+  t.same(discover?.Condition, { StringEquals: { 'servicediscovery:NamespaceName': config.namespaceName } })
+})
+
+t.test('router security group admits only the ALB security group', async (t) => {
+  const routerSgIds = Object.keys(resourcesOf(template, 'AWS::EC2::SecurityGroup')).filter((id) => /RouterInstanceSecurityGroup/.test(id))
+  t.equal(routerSgIds.length, 1)
+  const routerSg = resourcesOf(template, 'AWS::EC2::SecurityGroup')[routerSgIds[0] ?? '']
+  t.same(routerSg?.Properties?.SecurityGroupIngress ?? [], [], 'no inline ingress (no CIDR rules)')
+  const ingress = Object.values(resourcesOf(template, 'AWS::EC2::SecurityGroupIngress')).filter((i) => JSON.stringify(i.Properties?.GroupId).includes(routerSgIds[0] ?? '?'))
+  t.equal(ingress.length, 1)
+  const albSg = getAttId((onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').Properties.SecurityGroups as unknown[])[0])
+  t.same(ingress[0]?.Properties?.SourceSecurityGroupId, { 'Fn::GetAtt': [albSg, 'GroupId'] })
+  t.equal(ingress[0]?.Properties?.CidrIp, undefined)
+})
+
+t.test('rolling deployments keep full capacity and roll back on failure', async (t) => {
+  t.match(service.Properties.DeploymentConfiguration, {
+    MinimumHealthyPercent: 100,
+    MaximumPercent: 200,
+    DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+  })
+})
