@@ -7,7 +7,6 @@
 
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { AwsError, internalFailure, invalidInput, serializationError, unknownOperation } from './aws-errors.js'
 import { HANDLERS } from './operations.js'
 import type { EmulatorState } from './state.js'
@@ -130,7 +129,9 @@ export class ApiServer {
       this.#server.once('error', onError)
       this.#server.listen(port, host, () => {
         this.#server.off('error', onError)
-        resolve((this.#server.address() as AddressInfo).port)
+        const address = this.#server.address()
+        if (address === null || typeof address === 'string') reject(new Error('API server has no TCP address'))
+        else resolve(address.port)
       })
     })
   }
