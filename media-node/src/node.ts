@@ -98,12 +98,14 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     closeTimeoutMs: settings.closeTimeoutMs,
     log,
   })
+  let registrar: Registrar | undefined
   const status = (): StatusBody => ({
     nodeId: options.nodeId,
     status: state,
     activeConnections: hub.activeConnections,
     sessions: hub.sessions,
     startedAt,
+    ...(registrar !== undefined ? { registration: registrar.report() } : {}),
   })
   const server = createMediaServer({
     nodeId: options.nodeId,
@@ -126,7 +128,6 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   log({ level: 'info', msg: 'media node listening', nodeId: options.nodeId, host, port })
 
   const abort = new AbortController()
-  let registrar: Registrar | undefined
   let active: Promise<void>
   if (registration === undefined) {
     active = Promise.resolve()

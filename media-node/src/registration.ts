@@ -57,6 +57,13 @@ export interface RegistrationTarget {
   attributes: Record<string, string>
 }
 
+/** Registration progress as shown in /status. */
+export interface RegistrationReport {
+  registered: boolean
+  attempts: number
+  lastError?: string
+}
+
 /** A registration or deregistration step failed. */
 export class RegistrationError extends Error {
   readonly code = 'REGISTRATION_FAILED'
@@ -96,6 +103,8 @@ export class Registrar {
   readonly #log: Logger
   #serviceId: string | undefined
   #registered: RegistrationTarget | undefined
+  #attempts = 0
+  #lastError: string | undefined
 
   constructor(options: RegistrationOptions, log: Logger) {
     this.#options = options
@@ -115,9 +124,22 @@ export class Registrar {
     }
   }
 
-  /** True once a registration succeeded and was not deregistered since. */
+  /**
+   * True once RegisterInstance was accepted (its operation may still be
+   * pending) and the instance was not deregistered since: close() then
+   * deregisters, so an aborted start leaves no stale instance behind.
+   */
   get registered(): boolean {
     return this.#registered !== undefined
+  }
+
+  /** Attempts so far and the last failure, for /status. */
+  report(): RegistrationReport {
+    return {
+      registered: this.#registered !== undefined,
+      attempts: this.#attempts,
+      ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
+    }
   }
 
   /**
@@ -129,12 +151,15 @@ export class Registrar {
     const max = this.#options.maxRetryDelayMs ?? 30_000
     for (let attempt = 1; ; attempt++) {
       signal.throwIfAborted()
+      this.#attempts = attempt
       try {
         await this.register(target, signal)
+        this.#lastError = undefined
         this.#log({ level: 'info', msg: 'registered in Cloud Map', serviceId: this.#serviceId, instanceId: target.instanceId, ipv4: target.ipv4, port: target.port, attempt })
         return
       } catch (err) {
         signal.throwIfAborted()
+        this.#lastError = describe(err)
         const base = Math.min(max, initial * 2 ** Math.min(attempt - 1, 30))
         const delayMs = Math.round(base / 2 + (Math.random() * base) / 2)
         this.#log({ level: 'warn', msg: 'Cloud Map registration failed, will retry', attempt, delayMs, error: describe(err) })
@@ -158,8 +183,8 @@ export class Registrar {
       }),
       { abortSignal: signal },
     )
-    await this.#waitForOperation(out.OperationId, 'RegisterInstance', signal)
     this.#registered = target
+    await this.#waitForOperation(out.OperationId, 'RegisterInstance', signal)
   }
 
   /** Registers again with changed custom attributes (e.g. status=DRAINING). */

@@ -26,6 +26,8 @@ export interface StatusBody {
   activeConnections: number
   sessions: number
   startedAt: string
+  /** Present when the node registers in Cloud Map. */
+  registration?: { registered: boolean; attempts: number; lastError?: string }
 }
 
 export interface MediaServerOptions {

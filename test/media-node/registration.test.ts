@@ -123,7 +123,11 @@ t.test('registration failing at first is retried; STARTING until then', async (t
   })
   const failures = () => logs.filter((e) => e['msg'] === 'Cloud Map registration failed, will retry').length
   await waitFor(() => failures() >= 2, 'two failed attempts')
-  t.match((await getJson(node.port, '/status')).body, { status: 'STARTING', nodeId: 'media-late' })
+  t.match((await getJson(node.port, '/status')).body, {
+    status: 'STARTING',
+    nodeId: 'media-late',
+    registration: { registered: false, attempts: Number, lastError: /ECONNREFUSED/ },
+  })
   const health = await getJson(node.port, '/health')
   t.equal(health.status, 503)
   t.equal(health.headers.get('retry-after'), '3')
@@ -136,6 +140,8 @@ t.test('registration failing at first is retried; STARTING until then', async (t
   await node.whenActive()
   t.ok(failures() >= 2, `${failures()} failures reported before success`)
   t.equal((await getJson(node.port, '/health')).status, 200)
+  t.match((await getJson(node.port, '/status')).body, { status: 'ACTIVE', registration: { registered: true } })
+  t.notMatch((await getJson(node.port, '/status')).body, { registration: { lastError: String } })
   t.match(await instances(cloud.client), [{ InstanceId: 'media-late', Attributes: { status: 'ACTIVE' } }])
   await openClient(t, `ws://127.0.0.1:${node.port}/ws/late`)
   await node.close() // before the emulator's teardown
