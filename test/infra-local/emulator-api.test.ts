@@ -31,6 +31,7 @@ import {
   ServiceNotFound,
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery'
+import { startEmulator } from '../../infra/local/src/emulator/index.js'
 import { ensurePrivateDnsNamespace, ensureService, registerInstance } from '../../infra/local/src/emulator/sdk-setup.js'
 import { rejectsWith, setup } from './helpers.js'
 
@@ -311,4 +312,18 @@ t.test('raw HTTP: bad JSON, unknown operation, wrong shapes get AWS errors and t
 
   const listed = await client.send(new ListNamespacesCommand({}))
   t.same(listed.Namespaces, [], 'still serving')
+})
+
+t.test('options are checked up front', async (t) => {
+  await t.rejects(startEmulator({ host: 'localhost', log: () => {} }), { name: 'RangeError', message: /host/ })
+  await t.rejects(startEmulator({ apiPort: -1, log: () => {} }), { name: 'RangeError', message: /apiPort/ })
+  await t.rejects(startEmulator({ dnsPort: 1.5, log: () => {} }), { name: 'RangeError', message: /dnsPort/ })
+  const logged: Array<Record<string, unknown>> = []
+  const emu = await startEmulator({ log: (entry) => logged.push(entry) })
+  t.teardown(() => emu.close())
+  t.match(emu.apiEndpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
+  t.equal(emu.dns.host, '127.0.0.1')
+  t.ok(emu.dns.port > 0)
+  t.match(logged, [{ msg: 'cloud map emulator listening', api: emu.apiEndpoint, dns: { port: emu.dns.port } }], 'one line saying where it listens')
+  t.throws(() => emu.setDnsMode('sometimes' as 'answer'), RangeError)
 })

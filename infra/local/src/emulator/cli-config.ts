@@ -27,7 +27,7 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
  */
 export function parseCliConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Required<Pick<EmulatorOptions, 'host' | 'apiPort' | 'dnsPort'>> & { stateFile?: string } {
   const host = env['EMULATOR_HOST'] === undefined || env['EMULATOR_HOST'] === '' ? '127.0.0.1' : env['EMULATOR_HOST']
-  if (isIP(host) === 0 && host !== 'localhost') throw new ConfigError(`EMULATOR_HOST must be an IP address or localhost, got "${host}"`)
+  if (isIP(host) === 0) throw new ConfigError(`EMULATOR_HOST must be an IP address, got "${host}"`)
   const apiPort = port(env, 'EMULATOR_API_PORT', DEFAULT_API_PORT)
   const dnsPort = port(env, 'EMULATOR_DNS_PORT', DEFAULT_DNS_PORT)
   let stateFile = env['EMULATOR_STATE_FILE'] === '' ? undefined : env['EMULATOR_STATE_FILE']

@@ -3,7 +3,7 @@
 // AWS JSON 1.1 API server, the DNS server (UDP + TCP on one port), call
 // counters, the DiscoverInstances throttle switch and the DNS drop switch.
 
-import { isIPv6 } from 'node:net'
+import { isIP, isIPv6 } from 'node:net'
 import { ApiServer } from './api-server.js'
 import { requestLimitExceeded, type AwsError } from './aws-errors.js'
 import type { DnsZone } from './dns-answers.js'
@@ -14,7 +14,7 @@ import { DebouncedSaver, loadStateFile } from './state-file.js'
 import { EmulatorState } from './state.js'
 
 export interface EmulatorOptions {
-  /** Interface for both servers. Default '127.0.0.1'. */
+  /** IP address for both servers (an IP, so DNS clients can use it as a server). Default '127.0.0.1'. */
   host?: string
   /** API (HTTP) port. Default 0 (ephemeral). */
   apiPort?: number
@@ -125,6 +125,7 @@ class Counters {
 /** Start the API and DNS servers; resolves once both listen. */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1'
+  if (isIP(host) === 0) throw new RangeError(`host must be an IP address, got "${host}"`)
   const apiPort = checkPort(options.apiPort, 'apiPort')
   const dnsPort = checkPort(options.dnsPort, 'dnsPort')
   const log = options.log ?? defaultLog
