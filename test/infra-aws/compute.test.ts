@@ -37,6 +37,7 @@ t.test('instances: ECS-optimized AMI, IMDSv2 only, agent stop timeout covers the
     t.ok(m, 'agent stop timeout set')
     t.ok(Number(m?.[1]) > drain && Number(m?.[1]) <= 120, `agent stop timeout ${m?.[1]} in (${drain}, 120]`)
     t.match(userData, /ECS_CLUSTER=/)
+    t.match(userData, /ECS_ENABLE_CONTAINER_METADATA=true/, 'bridge-mode tasks can read their host IP and host port')
   }
 })
 

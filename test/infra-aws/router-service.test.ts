@@ -43,6 +43,7 @@ t.test('environment follows the router contract; drain fits inside stopTimeout',
   t.ok(typeof env.DNS_SERVERS === 'string' && env.DNS_SERVERS.length > 0)
   const drainMs = Number(env.DRAIN_DELAY_MS) + Number(env.DRAIN_TIMEOUT_MS)
   t.equal(drainMs, (config.drainDelaySeconds + config.drainTimeoutSeconds) * 1000)
+  t.ok(Number(env.DRAIN_HTTP_TIMEOUT_MS) <= Number(env.DRAIN_TIMEOUT_MS), 'HTTP drain within the drain window')
   const stop = Number(container.StopTimeout)
   t.ok(stop * 1000 > drainMs, `stopTimeout ${stop}s longer than the drain ${drainMs}ms`)
   t.ok(stop <= 120, 'stopTimeout <= 120 s')

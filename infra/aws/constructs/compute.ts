@@ -84,7 +84,12 @@ export class Compute extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonEC2ContainerServiceforEC2Role')],
     })
     const userData = ec2.UserData.forLinux()
-    userData.addCommands(`echo ECS_CONTAINER_STOP_TIMEOUT=${props.agentStopTimeoutSeconds}s >> /etc/ecs/ecs.config`)
+    userData.addCommands(
+      `echo ECS_CONTAINER_STOP_TIMEOUT=${props.agentStopTimeoutSeconds}s >> /etc/ecs/ecs.config`,
+      // Container metadata file: carries HostPrivateIPv4Address and the host port, which a
+      // bridge-mode task needs to register itself (task metadata v4 has only the bridge IP).
+      'echo ECS_ENABLE_CONTAINER_METADATA=true >> /etc/ecs/ecs.config',
+    )
     // A launch template (launch configurations are deprecated), IMDSv2 only, no public IP.
     const launchTemplate = new ec2.LaunchTemplate(this, `${name}LaunchTemplate`, {
       instanceType: new ec2.InstanceType(pool.instanceType),

@@ -116,6 +116,8 @@ export class RouterService extends Construct {
         DNS_SERVERS: (props.dnsServers ?? ['169.254.169.253']).join(','),
         DRAIN_DELAY_MS: String(drainDelaySeconds * 1000),
         DRAIN_TIMEOUT_MS: String(drainTimeoutSeconds * 1000),
+        // In-flight plain HTTP gets at most 30 s of the drain window.
+        DRAIN_HTTP_TIMEOUT_MS: String(Math.min(30, drainTimeoutSeconds) * 1000),
       },
       secrets: { ADMIN_TOKEN: ecs.Secret.fromSecretsManager(props.adminToken) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'router' }),
