@@ -70,9 +70,18 @@ export function createMediaServer(options: MediaServerOptions): Server {
       options.hub.join(ws, { sessionId, echo, remote: clientAddress(req) })
     })
   })
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) refuseUpgrade(socket, new MediaNodeError('malformed HTTP request', 'BAD_REQUEST', 400))
-    else socket.destroy()
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy()
+      return
+    }
+    const error =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new MediaNodeError('request headers too large', 'HEADERS_TOO_LARGE', 431)
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new MediaNodeError('request timed out', 'REQUEST_TIMEOUT', 408)
+          : new MediaNodeError('malformed HTTP request', 'BAD_REQUEST', 400)
+    refuseUpgrade(socket, error)
   })
   return server
 }

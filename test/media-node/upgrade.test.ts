@@ -31,6 +31,14 @@ t.test('refused upgrades get an HTTP status and JSON body on the raw socket, the
   t.equal(node.status().activeConnections, 0)
 })
 
+t.test('a malformed request gets a JSON 400 too', async (t) => {
+  const { node } = await startTestNode(t)
+  const { response } = await rawExchange(node.port, 'NOT HTTP AT ALL\r\n\r\n')
+  const { statusLine, body } = parseResponse(response)
+  t.match(statusLine, /^HTTP\/1\.1 400 /)
+  t.match(JSON.parse(body), { code: 'BAD_REQUEST' })
+})
+
 t.test('bad session id: exact response line', async (t) => {
   const { node } = await startTestNode(t)
   const { response } = await rawExchange(node.port, upgradeRequest('/ws/bad!id'))
