@@ -31,6 +31,11 @@ async function rejectsCode(t: TapTest, promise: Promise<unknown>, code: string, 
 function udpExchange(emu: Emulator, message: Buffer, ms = 1000): Promise<dnsPacket.DecodedPacket | undefined> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4')
+    socket.on('error', () => {
+      clearTimeout(timer)
+      socket.close()
+      resolve(undefined)
+    })
     const timer = setTimeout(() => {
       socket.close()
       resolve(undefined)
