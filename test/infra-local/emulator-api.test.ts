@@ -187,6 +187,14 @@ t.test('DiscoverInstances: health filters, query and optional parameters, MaxRes
   t.same(await ids({ QueryParameters: { zone: 'a' }, OptionalParameters: { version: 'v9' } }), ['a1', 'a2'], 'and are ignored when nothing matches')
   t.equal((await ids({ MaxResults: 1 })).length, 1)
 
+  // Cloud Map returns a randomized list: many calls show more than one order.
+  const orders = new Set<string>()
+  for (let i = 0; i < 30; i++) {
+    const out = await client.send(new DiscoverInstancesCommand({ NamespaceName: 'svc.local', ServiceName: 'media', HealthStatus: 'ALL' }))
+    orders.add((out.Instances ?? []).map((instance) => instance.InstanceId).join(','))
+  }
+  t.ok(orders.size > 1, `order is randomized (${orders.size} orders seen)`)
+
   const full = await client.send(new DiscoverInstancesCommand({ NamespaceName: 'svc.local', ServiceName: 'media', HealthStatus: 'ALL' }))
   const b1 = full.Instances?.find((i) => i.InstanceId === 'b1')
   t.equal(b1?.HealthStatus, 'UNHEALTHY')

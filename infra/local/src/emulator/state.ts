@@ -15,7 +15,7 @@ import {
   serviceAlreadyExists,
   serviceNotFound,
 } from './aws-errors.js'
-import type { DnsZone } from './dns-answers.js'
+import { randomPicker, type DnsZone } from './dns-answers.js'
 import { newHostedZoneId, newNamespaceId, newOperationId, newServiceId, namespaceArn, serviceArn } from './ids.js'
 
 export type NamespaceType = 'HTTP' | 'DNS_PRIVATE' | 'DNS_PUBLIC'
@@ -407,7 +407,7 @@ export class EmulatorState {
     return { namespace, entry }
   }
 
-  /** DiscoverInstances: filters by attributes, then by health. */
+  /** DiscoverInstances: filters by attributes, then by health; random order, then MaxResults. */
   discover(query: DiscoverQuery): DiscoverResult {
     const { namespace, entry } = this.#findByNames(query.namespaceName, query.serviceName)
     const service = entry.record
@@ -431,7 +431,12 @@ export class EmulatorState {
       else if (filter === 'UNHEALTHY') selected = withHealth.filter((item) => item.health === 'UNHEALTHY')
       else if (filter === 'HEALTHY_OR_ELSE_ALL') selected = healthy.length > 0 ? healthy : withHealth
     }
-    return { namespace, service, instances: selected.slice(0, query.maxResults ?? 100), revision: entry.revision }
+    // "DiscoverInstances returns a randomized list of instances" (API reference).
+    const shuffled = randomPicker(selected.length, selected.length).flatMap((i) => {
+      const item = selected[i]
+      return item === undefined ? [] : [item]
+    })
+    return { namespace, service, instances: shuffled.slice(0, query.maxResults ?? 100), revision: entry.revision }
   }
 
   /** DiscoverInstancesRevision. */
