@@ -70,9 +70,7 @@ export const randomPicker: Picker = (n, k) => {
   const indices = Array.from({ length: n }, (_, i) => i)
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))
-    const a = indices[i] as number
-    indices[i] = indices[j] as number
-    indices[j] = a
+    ;[indices[i], indices[j]] = [indices[j] ?? j, indices[i] ?? i]
   }
   return indices.slice(0, k)
 }

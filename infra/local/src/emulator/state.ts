@@ -177,6 +177,8 @@ export class EmulatorState {
   readonly #namespaces = new Map<string, NamespaceRecord>()
   readonly #services = new Map<string, ServiceEntry>()
   readonly #operations = new Map<string, OperationRecord>()
+  /** `${type} ${CreatorRequestId}` → operation, to answer retries without a scan. */
+  readonly #byToken = new Map<string, OperationRecord>()
   readonly #now: () => number
   readonly #listeners = new Set<() => void>()
 
@@ -197,24 +199,29 @@ export class EmulatorState {
   #operation(type: OperationType, targets: Partial<Record<OperationTargetType, string>>, creatorRequestId: string | undefined): OperationRecord {
     const now = this.#now()
     const op: OperationRecord = { id: newOperationId(), type, status: 'SUCCESS', createDate: now, updateDate: now, targets, creatorRequestId }
-    this.#operations.set(op.id, op)
+    this.#remember(op)
     return op
+  }
+
+  #remember(op: OperationRecord): void {
+    this.#operations.set(op.id, op)
+    if (op.creatorRequestId !== undefined) this.#byToken.set(`${op.type} ${op.creatorRequestId}`, op)
+  }
+
+  #earlier(type: OperationType, creatorRequestId: string | undefined): OperationRecord | undefined {
+    return creatorRequestId === undefined ? undefined : this.#byToken.get(`${type} ${creatorRequestId}`)
   }
 
   // ---- namespaces ---------------------------------------------------------
 
   /** Create a namespace; returns the OperationId (the operation is already SUCCESS). */
   createNamespace(input: CreateNamespaceInput): string {
-    if (input.creatorRequestId !== undefined) {
-      const earlier = [...this.#operations.values()].find(
-        (op) => op.type === 'CREATE_NAMESPACE' && op.creatorRequestId === input.creatorRequestId,
-      )
-      if (earlier !== undefined) {
-        const ns = this.#namespaces.get(earlier.targets.NAMESPACE ?? '')
-        // A retry of the same request answers the same operation.
-        if (ns !== undefined && ns.name === input.name && ns.type === input.type) return earlier.id
-        throw duplicateRequest(`CreatorRequestId ${input.creatorRequestId} was already used by another request`, earlier.id)
-      }
+    const earlier = this.#earlier('CREATE_NAMESPACE', input.creatorRequestId)
+    if (earlier !== undefined) {
+      const ns = this.#namespaces.get(earlier.targets.NAMESPACE ?? '')
+      // A retry of the same request answers the same operation.
+      if (ns !== undefined && ns.name === input.name && ns.type === input.type) return earlier.id
+      throw duplicateRequest(`CreatorRequestId ${input.creatorRequestId ?? ''} was already used by another request`, earlier.id)
     }
     const isDns = input.type !== 'HTTP'
     for (const ns of this.#namespaces.values()) {
@@ -325,16 +332,12 @@ export class EmulatorState {
   registerInstance(input: RegisterInstanceInput): string {
     const entry = this.#entry(input.serviceId)
     const service = entry.record
-    if (input.creatorRequestId !== undefined) {
-      const earlier = [...this.#operations.values()].find(
-        (op) => op.type === 'REGISTER_INSTANCE' && op.creatorRequestId === input.creatorRequestId,
-      )
-      if (earlier !== undefined) {
-        const sameTarget = earlier.targets.SERVICE === service.id && earlier.targets.INSTANCE === input.instanceId
-        const current = entry.instances.get(input.instanceId)
-        if (sameTarget && current !== undefined && sameAttributes(current.attributes, input.attributes)) return earlier.id
-        throw duplicateRequest(`CreatorRequestId ${input.creatorRequestId} was already used by another request`, earlier.id)
-      }
+    const earlier = this.#earlier('REGISTER_INSTANCE', input.creatorRequestId)
+    if (earlier !== undefined) {
+      const sameTarget = earlier.targets.SERVICE === service.id && earlier.targets.INSTANCE === input.instanceId
+      const current = entry.instances.get(input.instanceId)
+      if (sameTarget && current !== undefined && sameAttributes(current.attributes, input.attributes)) return earlier.id
+      throw duplicateRequest(`CreatorRequestId ${input.creatorRequestId ?? ''} was already used by another request`, earlier.id)
     }
     validateInstance(service, this.getNamespace(service.namespaceId), input)
     const health = initialHealth(service, input.attributes)
@@ -500,6 +503,7 @@ export class EmulatorState {
     this.#namespaces.clear()
     this.#services.clear()
     this.#operations.clear()
+    this.#byToken.clear()
     for (const ns of snapshot.namespaces) this.#namespaces.set(ns.id, ns)
     for (const item of snapshot.services) {
       this.#services.set(item.service.id, {
@@ -508,7 +512,7 @@ export class EmulatorState {
         instances: new Map(item.instances.map((instance) => [instance.id, instance])),
       })
     }
-    for (const op of snapshot.operations) this.#operations.set(op.id, op)
+    for (const op of snapshot.operations) this.#remember(op)
   }
 }
 
