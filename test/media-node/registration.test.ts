@@ -198,6 +198,32 @@ t.test('child process on bridge networking: ADVERTISE_IPV4 from config, port fro
   t.same(await instances(cloud.client), [])
 })
 
+t.test('SIGKILL leaves the instance behind; a restart with the same NODE_ID re-registers it in place', async (t) => {
+  const cloud = await startCloud(t)
+  const env = {
+    NODE_ID: 'restart-node',
+    ADVERTISE_IPV4: '127.0.0.1',
+    CLOUDMAP_ENDPOINT: cloud.emulator.apiEndpoint,
+    CLOUDMAP_SERVICE_ID: cloud.serviceId,
+  }
+  const first = spawnNode(t, { ...env, ADVERTISE_PORT: '40001' })
+  await waitForInstances(cloud.client, (list) => list.length === 1, 'first registration')
+  first.child.kill('SIGKILL')
+  t.equal((await first.exited).signal, 'SIGKILL')
+  t.match(await instances(cloud.client), [{ InstanceId: 'restart-node', Attributes: { AWS_INSTANCE_PORT: '40001' } }], 'stale after SIGKILL')
+
+  const second = spawnNode(t, { ...env, ADVERTISE_PORT: '40002' })
+  const list = await waitForInstances(
+    cloud.client,
+    (l) => l.length === 1 && l[0]?.Attributes?.['AWS_INSTANCE_PORT'] === '40002',
+    'the restart re-registered with its new port',
+  )
+  t.equal(list.length, 1, 'one instance, not two')
+  second.child.kill('SIGTERM')
+  t.equal((await second.exited).code, 0)
+  t.same(await instances(cloud.client), [])
+})
+
 t.test('bridge networking without ADVERTISE_IPV4 fails at start-up', async (t) => {
   const container = containerDoc('bridge', '172.17.0.2')
   const metadataUri = await startMetadataServer(t, container, taskDoc(container))
