@@ -13,6 +13,8 @@ export interface HttpLoadOptions {
   durationMs: number
   /** Per-request timeout, seconds. */
   timeoutS?: number
+  /** Called with every response time (ms), e.g. to keep the raw samples. */
+  onResponse?: (ms: number) => void
   /** Called about once a second with the running totals. */
   onTick?: (live: HttpLoadLive) => void
 }
@@ -81,6 +83,7 @@ export function runHttpLoad(opts: HttpLoadOptions): Promise<HttpLoadResult> {
     )
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       samples.push(responseTime)
+      opts.onResponse?.(responseTime)
       if (statusCode >= 400) badStatus++
     })
     instance.on('reqError', () => {
