@@ -132,8 +132,6 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   if (registration === undefined) {
     active = Promise.resolve()
   } else {
-    const r = new Registrar(registration, log)
-    registrar = r
     const ipv4 = registration.advertiseIpv4 ?? host
     const advertisePort = registration.advertisePort ?? port
     const problem = checkAdvertise(ipv4, advertisePort)
@@ -142,6 +140,8 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       hub.stop()
       throw new ConfigError(`registration: ${problem}`)
     }
+    const r = new Registrar(registration, log)
+    registrar = r
     active = r
       .registerWithRetry(
         { instanceId: options.nodeId, ipv4, port: advertisePort, attributes: { ...registration.attributes, status: 'ACTIVE' } },
