@@ -31,13 +31,14 @@ export interface MainServerDeps {
   readonly isServing: () => boolean
 }
 
-function clientIp(socket: Socket | Duplex): string {
+function clientIp(socket: Socket | Duplex | null): string {
+  if (socket === null) return ''
   const addr = 'remoteAddress' in socket && typeof socket.remoteAddress === 'string' ? socket.remoteAddress : ''
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr
 }
 
-function isTls(socket: Socket | Duplex): boolean {
-  return 'encrypted' in socket && socket.encrypted === true
+function isTls(socket: Socket | Duplex | null): boolean {
+  return socket !== null && 'encrypted' in socket && socket.encrypted === true
 }
 
 export class MainServer {
@@ -81,6 +82,8 @@ export class MainServer {
       return
     }
     const requestId = requestIdFrom(req.headers)
+    const socket = req.socket
+    const client = clientIp(socket)
     this.#inflight.add(res)
     let routeName = 'none'
     let endpoint: Endpoint | undefined
@@ -103,8 +106,8 @@ export class MainServer {
           instance: endpoint?.id,
           attempts,
           error: errorCode,
-          client: clientIp(req.socket),
-          bytesIn: req.socket.bytesRead,
+          client,
+          bytesIn: socket.bytesRead,
         })
       }
     })
@@ -150,10 +153,8 @@ export class MainServer {
   #drainBodyThenSend(req: IncomingMessage, res: ServerResponse, err: RouterError, requestId: string): void {
     if (err.statusCode === 413) res.setHeader('connection', 'close')
     sendError(res, err, requestId)
-    if (!req.complete) {
-      if (err.statusCode === 413) req.socket.destroySoon?.()
-      else req.resume()
-    }
+    // 413 closes the connection (Connection: close) instead of reading the rest.
+    if (!req.complete && err.statusCode !== 413) req.resume()
   }
 
   async #endpointsFor(match: RouteMatch, kind: 'http' | 'websocket'): Promise<readonly Endpoint[]> {
