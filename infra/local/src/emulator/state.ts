@@ -99,6 +99,13 @@ export interface StateSnapshot {
   readonly operations: readonly OperationRecord[]
 }
 
+/**
+ * Operations kept for GetOperation and retries; the oldest are forgotten
+ * beyond this (AWS also keeps them only for a while), which bounds memory and
+ * the state file under registration churn.
+ */
+export const MAX_OPERATIONS = 10_000
+
 /** Default SOA TTL of a Cloud Map private DNS namespace when none is given. */
 export const DEFAULT_SOA_TTL = 15
 
@@ -206,6 +213,13 @@ export class EmulatorState {
   #remember(op: OperationRecord): void {
     this.#operations.set(op.id, op)
     if (op.creatorRequestId !== undefined) this.#byToken.set(`${op.type} ${op.creatorRequestId}`, op)
+    while (this.#operations.size > MAX_OPERATIONS) {
+      const oldest = this.#operations.values().next().value
+      if (oldest === undefined) break
+      this.#operations.delete(oldest.id)
+      const key = `${oldest.type} ${oldest.creatorRequestId ?? ''}`
+      if (this.#byToken.get(key) === oldest) this.#byToken.delete(key)
+    }
   }
 
   #earlier(type: OperationType, creatorRequestId: string | undefined): OperationRecord | undefined {
