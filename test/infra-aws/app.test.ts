@@ -10,18 +10,26 @@ import { TEST_CONTEXT } from './fixtures/stack.js'
 t.test('cdk.json context alone is enough for every environment (what `npm run synth` uses)', async (t) => {
   const ctx = readCdkJsonContext()
   t.equal(ctx.env, 'dev')
+  // WHEN all environments are built from cdk.json's context
+  const all = createApp({ context: { ...ctx, env: 'all' }, outdir: tmpdir() })
+  // THEN one stack per environment; prod is termination-protected
+  t.same(all.stacks.map((s) => s.stackName), ['EdgeRouter-dev', 'EdgeRouter-stg', 'EdgeRouter-prod'])
+  t.equal(all.stacks.find((s) => s.stackName === 'EdgeRouter-prod')?.terminationProtection, true)
+  t.equal(all.stacks.find((s) => s.stackName === 'EdgeRouter-dev')?.terminationProtection, false)
+})
+
+t.test('synth runs offline: a template is written and nothing is looked up', async (t) => {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'))
   t.teardown(() => rmSync(outdir, { recursive: true, force: true }))
-  // WHEN every environment is synthesized offline
-  const { app, stacks } = createApp({ context: { ...ctx, env: 'all' }, outdir })
+  // WHEN prod (WAF, two NATs) is synthesized from cdk.json's context
+  const { app, stacks } = createApp({ context: { ...readCdkJsonContext(), env: 'prod' }, outdir })
   const assembly = app.synth()
-  // THEN one template per environment, and nothing was looked up
-  t.same(stacks.map((s) => s.stackName), ['EdgeRouter-dev', 'EdgeRouter-stg', 'EdgeRouter-prod'])
+  // THEN its template is in the outdir and the manifest lists no missing context
+  t.same(stacks.map((s) => s.stackName), ['EdgeRouter-prod'])
   for (const s of stacks) t.ok(existsSync(join(outdir, s.templateFile)))
   const manifest: unknown = JSON.parse(readFileSync(join(assembly.directory, 'manifest.json'), 'utf8'))
+  t.ok(typeof manifest === 'object' && manifest !== null)
   t.notOk(typeof manifest === 'object' && manifest !== null && 'missing' in manifest, 'no missing context (no lookups)')
-  const prod = stacks.find((s) => s.stackName === 'EdgeRouter-prod')
-  t.equal(prod?.terminationProtection, true)
 })
 
 t.test('env context selects a single stack', async (t) => {
