@@ -2,6 +2,7 @@
 // by CreatorRequestId, operation retention, snapshot round trip, DNS view.
 
 import t from 'tap'
+import { Throttle } from '../../infra/local/src/emulator/throttle.js'
 import { AwsError } from '../../infra/local/src/emulator/aws-errors.js'
 import { EmulatorState, MAX_OPERATIONS } from '../../infra/local/src/emulator/state.js'
 import { parseSnapshot } from '../../infra/local/src/emulator/state-file.js'
@@ -84,5 +85,15 @@ t.test('errors are AwsErrors with the model status', async (t) => {
       t.ok(err instanceof AwsError, code)
       t.match(err, { code, statusCode: status })
     }
+  }
+})
+
+t.test('throttle share is exact over any number of calls', async (t) => {
+  const throttle = new Throttle()
+  for (const share of [0, 0.1, 0.25, 0.29, 0.5, 0.7, 1]) {
+    throttle.set(share)
+    let hits = 0
+    for (let i = 0; i < 100; i++) if (throttle.next()) hits++
+    t.equal(hits, Math.round(100 * share), `share ${share}`)
   }
 })

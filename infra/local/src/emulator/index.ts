@@ -8,10 +8,12 @@ import { ApiServer } from './api-server.js'
 import { requestLimitExceeded, type AwsError } from './aws-errors.js'
 import type { DnsZone } from './dns-answers.js'
 import { handleQuery } from './dns-handler.js'
+import { Counters } from './counters.js'
 import { DnsServer } from './dns-server.js'
 import { THROTTLED_OPERATIONS } from './operations.js'
 import { DebouncedSaver, loadStateFile } from './state-file.js'
 import { EmulatorState } from './state.js'
+import { Throttle } from './throttle.js'
 
 export interface EmulatorOptions {
   /** IP address for both servers (an IP, so DNS clients can use it as a server). Default '127.0.0.1'. */
@@ -60,66 +62,6 @@ function checkPort(value: number | undefined, name: string): number {
   const port = value ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`${name} must be an integer 0..65535, got ${String(value)}`)
   return port
-}
-
-/**
- * Deterministic share: call n is throttled when floor(n·share) moves, so a
- * share of 0.25 throttles exactly every 4th call and tests need no luck.
- */
-class Throttle {
-  #share = 0
-  #calls = 0
-
-  set(share: number): void {
-    if (!Number.isFinite(share) || share < 0 || share > 1) throw new RangeError(`throttle share must be within 0..1, got ${share}`)
-    this.#share = share
-    this.#calls = 0
-  }
-
-  next(): boolean {
-    const before = Math.floor(this.#calls * this.#share)
-    this.#calls++
-    return Math.floor(this.#calls * this.#share) > before
-  }
-}
-
-class Counters {
-  #dnsTotal = 0
-  readonly #dnsByName = new Map<string, number>()
-  readonly #api = new Map<string, number>()
-
-  dns(names: readonly string[]): void {
-    if (names.length === 0) {
-      this.#dnsTotal++
-      return
-    }
-    for (const name of names) {
-      this.#dnsTotal++
-      this.#dnsByName.set(name, (this.#dnsByName.get(name) ?? 0) + 1)
-    }
-  }
-
-  api(operation: string): void {
-    this.#api.set(operation, (this.#api.get(operation) ?? 0) + 1)
-  }
-
-  view(): Emulator['stats'] {
-    return {
-      dnsQueries: () => this.#dnsTotal,
-      dnsQueriesFor: (name) => this.#dnsByName.get(name.toLowerCase().replace(/\.$/, '')) ?? 0,
-      apiCalls: (operation) => {
-        if (operation !== undefined) return this.#api.get(operation) ?? 0
-        let total = 0
-        for (const count of this.#api.values()) total += count
-        return total
-      },
-      reset: () => {
-        this.#dnsTotal = 0
-        this.#dnsByName.clear()
-        this.#api.clear()
-      },
-    }
-  }
 }
 
 /** Start the API and DNS servers; resolves once both listen. */
