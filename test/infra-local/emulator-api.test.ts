@@ -335,3 +335,39 @@ t.test('options are checked up front', async (t) => {
   t.match(logged, [{ msg: 'cloud map emulator listening', api: emu.apiEndpoint, dns: { port: emu.dns.port } }], 'one line saying where it listens')
   t.throws(() => emu.setDnsMode('sometimes' as 'answer'), RangeError)
 })
+
+t.test('no request shape makes the server fail: every operation × wrongly typed fields → 4xx AWS error', async (t) => {
+  const { emu, client } = await setup(t)
+  const nsId = await ensurePrivateDnsNamespace(client, 'svc.local')
+  const serviceId = await ensureService(client, { namespaceId: nsId, name: 'media', records: [{ type: 'SRV', ttl: 5 }], customHealth: true })
+  const operations = [
+    'CreateHttpNamespace', 'CreatePrivateDnsNamespace', 'CreatePublicDnsNamespace', 'ListNamespaces', 'GetNamespace', 'CreateService',
+    'ListServices', 'GetService', 'RegisterInstance', 'DeregisterInstance', 'GetInstance', 'ListInstances', 'DiscoverInstances',
+    'DiscoverInstancesRevision', 'UpdateInstanceCustomHealthStatus', 'GetOperation',
+  ]
+  const fields = [
+    'Name', 'Vpc', 'Id', 'NamespaceId', 'ServiceId', 'InstanceId', 'OperationId', 'Attributes', 'DnsConfig', 'HealthCheckConfig',
+    'HealthCheckCustomConfig', 'Filters', 'MaxResults', 'NextToken', 'NamespaceName', 'ServiceName', 'QueryParameters',
+    'OptionalParameters', 'HealthStatus', 'Status', 'Properties', 'Tags', 'Type', 'CreatorRequestId', 'Description',
+  ]
+  const base: Record<string, unknown> = { Name: 'x.local', Vpc: 'vpc', Id: nsId, NamespaceId: nsId, ServiceId: serviceId, InstanceId: 'i', NamespaceName: 'svc.local', ServiceName: 'media', OperationId: 'op', Status: 'HEALTHY' }
+  const wrong: unknown[] = [42, true, [], {}, 'text', [{}], -1]
+  let statuses = 0
+  for (const operation of operations) {
+    for (const field of fields) {
+      for (const value of wrong) {
+        const res = await fetch(`${emu.apiEndpoint}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `Route53AutoNaming_v20170314.${operation}` },
+          body: JSON.stringify({ ...base, [field]: value }),
+        })
+        const body: unknown = await res.json()
+        if (res.status >= 500) t.fail(`${operation} ${field}=${JSON.stringify(value)} → ${res.status} ${JSON.stringify(body)}`)
+        else statuses++
+      }
+    }
+  }
+  t.equal(statuses, operations.length * fields.length * wrong.length, 'all answered below 500')
+  const listed = await client.send(new ListNamespacesCommand({}))
+  t.ok((listed.Namespaces?.length ?? 0) >= 1, 'still serving')
+})
