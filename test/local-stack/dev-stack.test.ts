@@ -1,0 +1,51 @@
+// The `npm start` stack end to end: backends and media nodes registered through
+// the SDK are reachable through the router with no route configuration, a
+// WebSocket relays through it, and close() deregisters everything.
+import t from 'tap'
+import WebSocket from 'ws'
+import { request } from 'undici'
+import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery'
+import { startDevStack } from '../../infra/local/src/dev-stack.js'
+import { emulatorClient } from '../../infra/local/src/emulator/sdk-setup.js'
+
+t.test('dev stack serves both route templates and cleans up', async (t) => {
+  const stack = await startDevStack({ routerPort: 0, adminPort: 0, quiet: true })
+  let closed = false
+  t.teardown(async () => {
+    if (!closed) await stack.close()
+  })
+  t.same(stack.deployments, ['hello', 'echo'])
+  t.same(stack.mediaNodes, ['node-1', 'node-2'])
+
+  const seen = new Set<string>()
+  for (let i = 0; i < 4; i++) {
+    const r = await request(`${stack.routerUrl}/services/hello/x`)
+    t.equal(r.statusCode, 200)
+    const body = JSON.parse(await r.body.text()) as { instance: string; path: string }
+    seen.add(body.instance)
+    t.equal(body.path, '/x')
+  }
+  t.same([...seen].sort(), ['hello-1', 'hello-2'])
+
+  const status = await request(`${stack.routerUrl}/media/node-2/status`)
+  t.match(JSON.parse(await status.body.text()), { nodeId: 'node-2', status: 'ACTIVE' })
+
+  const url = `${stack.routerUrl.replace('http', 'ws')}/media/node-1/ws/dev`
+  const open = (): Promise<WebSocket> => new Promise((res, rej) => { const w = new WebSocket(url); w.once('open', () => res(w)); w.once('error', rej) })
+  const a = await open()
+  const b = await open()
+  const got = new Promise<string>((r) => b.once('message', (d: Buffer) => r(d.toString())))
+  a.send('through the router')
+  t.equal(await got, 'through the router')
+  a.close()
+  b.close()
+
+  const client = emulatorClient(stack.emulator.apiEndpoint)
+  t.teardown(() => client.destroy())
+  const before = await client.send(new DiscoverInstancesCommand({ NamespaceName: 'ecs.internal', ServiceName: 'media' }))
+  t.equal(before.Instances?.length, 2)
+  const stopping = stack.close()
+  closed = true
+  await stopping
+  t.equal(stack.emulator.stats.apiCalls('DeregisterInstance'), 5, 'three backends and two media nodes deregistered')
+})
