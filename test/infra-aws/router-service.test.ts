@@ -66,6 +66,13 @@ t.test('task role: exactly servicediscovery:DiscoverInstances and DiscoverInstan
   t.same(discover?.Condition, { StringEquals: { 'servicediscovery:NamespaceName': config.namespaceName } })
 })
 
+t.test('execution role (image pull, logs, secret) is separate from the task role', async (t) => {
+  const execId = getAttId(taskDef.Properties.ExecutionRoleArn)
+  t.not(execId, getAttId(taskDef.Properties.TaskRoleArn))
+  const execRole = resourcesOf(template, 'AWS::IAM::Role')[execId]
+  t.match(JSON.stringify(execRole?.Properties?.ManagedPolicyArns), /AmazonECSTaskExecutionRolePolicy/)
+})
+
 t.test('router security group admits only the ALB security group', async (t) => {
   const routerSgIds = Object.keys(resourcesOf(template, 'AWS::EC2::SecurityGroup')).filter((id) => /RouterInstanceSecurityGroup/.test(id))
   t.equal(routerSgIds.length, 1)

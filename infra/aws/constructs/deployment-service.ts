@@ -7,6 +7,7 @@
 import { Construct } from 'constructs'
 import { Duration } from 'aws-cdk-lib'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
+import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery'
 
@@ -58,6 +59,8 @@ export class DeploymentService extends Construct {
     this.deploymentId = props.deploymentId
 
     const taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', { networkMode: ecs.NetworkMode.BRIDGE })
+    // Image pulls from private ECR (and log/secret access) go through the execution role.
+    taskDefinition.obtainExecutionRole().addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonECSTaskExecutionRolePolicy'))
     const container = taskDefinition.addContainer('app', {
       image: props.image,
       essential: true,

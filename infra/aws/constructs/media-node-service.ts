@@ -102,6 +102,8 @@ export class MediaNodeService extends Construct {
       networkMode: ecs.NetworkMode.BRIDGE,
       taskRole: this.taskRole,
     })
+    // Image pulls from private ECR (and log/secret access) go through the execution role.
+    this.taskDefinition.obtainExecutionRole().addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonECSTaskExecutionRolePolicy'))
     this.container = this.taskDefinition.addContainer('media-node', {
       image: props.image,
       essential: true,

@@ -101,6 +101,8 @@ export class RouterService extends Construct {
       taskRole: this.taskRole,
     })
 
+    // Image pulls from private ECR (and log/secret access) go through the execution role.
+    this.taskDefinition.obtainExecutionRole().addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonECSTaskExecutionRolePolicy'))
     this.container = this.taskDefinition.addContainer('router', {
       image: props.image,
       essential: true,
