@@ -12,11 +12,13 @@ const durationMs = requireIntEnv('DURATION_MS')
 
 const samples = new SampleBuffer(256 * 1024)
 const r = await runHttpLoad({ url, connections, durationMs, onResponse: (ms) => samples.push(ms) })
-sendToParent({
+await sendToParent({
   type: 'http-result',
   responses: r.responses,
-  errors: r.badStatus + r.transportErrors,
+  errors: r.transportErrors,
+  badStatus: r.badStatus,
   durationS: r.durationS,
   latencies: Array.from(samples.values()),
 })
-process.disconnect?.()
+// Exit only after the result was flushed to the parent.
+process.exit(0)

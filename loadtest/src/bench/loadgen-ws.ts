@@ -99,7 +99,7 @@ process.on('message', (m: unknown) => {
       const lost = pending.size
       pending.clear()
       const held = sockets.filter((s) => s.readyState === WebSocket.OPEN).length
-      sendToParent({ type: 'ws-echo', rtts, lost, held })
+      await sendToParent({ type: 'ws-echo', rtts, lost, held })
     })()
   } else {
     for (const s of sockets) s.terminate()
@@ -108,4 +108,4 @@ process.on('message', (m: unknown) => {
 })
 
 await openAll()
-sendToParent({ type: 'ws-opened', opened: sockets.length, failed, errors })
+await sendToParent({ type: 'ws-opened', opened: sockets.length, failed, errors })

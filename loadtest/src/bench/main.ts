@@ -4,7 +4,7 @@
 // order. Prints medians with min–max and ratios, writes JSON and an SVG chart.
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, release, tmpdir } from 'node:os'
+import { cpus, loadavg, release, tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -62,7 +62,8 @@ export interface BenchResult {
   startedAt: string
   finishedAt: string
   command: string
-  machine: { cpus: number; cpuModel: string; kernel: string; node: string }
+  /** loadavg: 1/5/15-minute load averages at start and end — other work on the machine shows here. */
+  machine: { cpus: number; cpuModel: string; kernel: string; node: string; loadavgStart: number[]; loadavgEnd: number[] }
   options: BenchOptions
   pinning: { loadCpu: string | null; proxyCpu: string | null }
   skipped: Record<string, string>
@@ -84,6 +85,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const root = findRepoRoot()
   const started = new Date()
+  const loadStart = loadavg()
   if (!opts.smoke) installIfNeeded(opts, root, opts.targets)
 
   const skipped: Record<string, string> = {}
@@ -136,7 +138,7 @@ async function main(argv: readonly string[]): Promise<number> {
         runs.push(entry)
         let running
         try {
-          running = await TARGETS[name].start({ upstream: up.upstream, cpu: pinning.proxyCpu, workDir, repoRoot: root, maxConnections: opts.wsCount, verbose: opts.verbose })
+          running = await TARGETS[name].start({ upstream: up.upstream, cpu: pinning.proxyCpu, workDir, repoRoot: root, maxConnections: Math.max(opts.wsCount, ...opts.connections), verbose: opts.verbose })
         } catch (err) {
           entry.error = `start failed: ${err instanceof Error ? err.message : String(err)}`
           progress.stop()
@@ -155,7 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
           await running.stop()
         }
         progress.stop()
-        const h = entry.http.map((x) => `${x.connections}c ${x.rps.toFixed(0)} rps p99 ${x.p99.toFixed(2)} ms${x.cpuUsPerReq !== null ? ` ${x.cpuUsPerReq.toFixed(1)} µs/req` : ''}${x.errors > 0 ? ` ${x.errors} err` : ''}`).join(' | ')
+        const h = entry.http.map((x) => `${x.connections}c ${x.rps.toFixed(0)} rps p99 ${x.p99.toFixed(2)} ms${x.cpuUsPerReq !== null ? ` ${x.cpuUsPerReq.toFixed(1)} µs/req` : ''}${x.errors > 0 ? ` ${x.errors} err (${x.badStatus} bad status)` : ''}`).join(' | ')
         const w = entry.ws !== null ? ` | ws held ${entry.ws.held}/${entry.ws.count} p99 ${entry.ws.p99.toFixed(2)} ms${entry.ws.rssPerConnKb !== null ? ` ${entry.ws.rssPerConnKb.toFixed(1)} KB/conn` : ''}` : ''
         log(`  round ${round + 1} ${name}: ${h}${w}${entry.error !== undefined ? ` | ERROR ${entry.error}` : ''}`)
       }
@@ -170,6 +172,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const tables = buildTables(summary, opts.connections)
   log('\n' + renderText(tables))
   for (const [t, why] of Object.entries(skipped)) log(`(${t} not measured: ${why})`)
+  log(`load average at start ${loadStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} CPUs)`)
 
   const outDir = opts.outDir ?? join(root, 'loadtest', 'results')
   mkdirSync(outDir, { recursive: true })
@@ -180,7 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     command,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', kernel: release(), node: process.version },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', kernel: release(), node: process.version, loadavgStart: loadStart, loadavgEnd: loadavg() },
     options: opts,
     pinning: { loadCpu: pinning.loadCpu ?? null, proxyCpu: pinning.proxyCpu ?? null },
     skipped,

@@ -11,7 +11,10 @@ import type { RunningTarget } from './targets.js'
 export interface HttpRun {
   connections: number
   responses: number
+  /** Transport errors + responses with status >= 400. */
   errors: number
+  /** Of which: responses with status >= 400. */
+  badStatus: number
   rps: number
   p50: number
   p99: number
@@ -43,7 +46,7 @@ export interface MeasureContext {
 }
 
 /** Runs one autocannon child against `url`; returns its raw result. */
-async function httpChild(url: string, connections: number, durationMs: number, ctx: MeasureContext): Promise<{ responses: number; errors: number; durationS: number; latencies: number[] }> {
+async function httpChild(url: string, connections: number, durationMs: number, ctx: MeasureContext): Promise<{ responses: number; errors: number; badStatus: number; durationS: number; latencies: number[] }> {
   const child = spawnNodeScript(siblingScript('./loadgen-http.js'), {
     cpu: ctx.loadCpu,
     label: 'loadgen-http',
@@ -73,7 +76,8 @@ export async function measureHttp(target: RunningTarget, connections: number, du
   return {
     connections,
     responses: r.responses,
-    errors: r.errors,
+    errors: r.errors + r.badStatus,
+    badStatus: r.badStatus,
     rps: r.durationS > 0 ? r.responses / r.durationS : 0,
     p50: s.p50,
     p99: s.p99,

@@ -10,7 +10,10 @@ export interface ReadyMessage {
 export interface HttpResultMessage {
   type: 'http-result'
   responses: number
+  /** Transport errors and timeouts. */
   errors: number
+  /** Responses with status >= 400. */
+  badStatus: number
   durationS: number
   /** Response times, ms. */
   latencies: number[]
@@ -60,10 +63,11 @@ export function asHttpResult(m: unknown): HttpResultMessage | undefined {
   if (!isObject(m) || field(m, 'type') !== 'http-result') return undefined
   const responses = field(m, 'responses')
   const errors = field(m, 'errors')
+  const badStatus = field(m, 'badStatus')
   const durationS = field(m, 'durationS')
   const latencies = field(m, 'latencies')
-  if (typeof responses !== 'number' || typeof errors !== 'number' || typeof durationS !== 'number' || !isNumberArray(latencies)) return undefined
-  return { type: 'http-result', responses, errors, durationS, latencies }
+  if (typeof responses !== 'number' || typeof errors !== 'number' || typeof badStatus !== 'number' || typeof durationS !== 'number' || !isNumberArray(latencies)) return undefined
+  return { type: 'http-result', responses, errors, badStatus, durationS, latencies }
 }
 
 export function asWsOpened(m: unknown): WsOpenedMessage | undefined {
@@ -96,9 +100,12 @@ export function asWsCommand(m: unknown): WsCommand | undefined {
   return undefined
 }
 
-/** Sends over IPC from a child; no-op without a channel. */
-export function sendToParent(message: ReadyMessage | HttpResultMessage | WsOpenedMessage | WsEchoMessage): void {
-  if (process.send !== undefined) process.send(message)
+/** Sends over IPC from a child; resolves once the message was handed to the channel (no-op without one). */
+export function sendToParent(message: ReadyMessage | HttpResultMessage | WsOpenedMessage | WsEchoMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined || !process.connected) resolve()
+    else process.send(message, undefined, {}, () => resolve())
+  })
 }
 
 /** Reads a required env var in a child; exits with a clear message if missing. */

@@ -145,6 +145,7 @@ export function buildTables(summaries: readonly TargetSummary[], connections: re
     })
   })
   const wsCount = summaries.find((s) => s.ws !== null)?.ws?.count ?? 0
+  if (wsCount === 0) return out
   out.push({
     title: `WebSockets, ${wsCount} concurrent connections through each target`,
     columns: [

@@ -36,5 +36,5 @@ function listen(server: ReturnType<typeof createServer>): Promise<number> {
 
 exitWithParent()
 const [httpPort, wsPort] = await Promise.all([listen(http), listen(wsHttp)])
-sendToParent({ type: 'ready', ports: { http: httpPort, ws: wsPort } })
+await sendToParent({ type: 'ready', ports: { http: httpPort, ws: wsPort } })
 process.on('SIGTERM', () => process.exit(0))

@@ -80,6 +80,6 @@ server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
 exitWithParent()
 server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
   const a = server.address()
-  if (a !== null && typeof a !== 'string') sendToParent({ type: 'ready', ports: { port: a.port } })
+  if (a !== null && typeof a !== 'string') void sendToParent({ type: 'ready', ports: { port: a.port } })
 })
 process.on('SIGTERM', () => process.exit(0))
