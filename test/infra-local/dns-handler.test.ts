@@ -104,3 +104,31 @@ t.test('odd messages', async (t) => {
   t.same(nodata.answers, [])
   t.equal(nodata.authorities?.[0]?.type, 'SOA')
 })
+
+t.test('random and mutated messages never throw', async (t) => {
+  // Seeded generator (mulberry32) so a failure can be replayed.
+  let seed = 0x5eed
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+  const valid = query('big.svc.local', 'SRV', { additionals: [opt(1232)] })
+  let answered = 0
+  for (let i = 0; i < 3000; i++) {
+    let message: Buffer
+    if (i % 2 === 0) {
+      message = Buffer.from(Array.from({ length: Math.floor(random() * 80) }, () => Math.floor(random() * 256)))
+    } else {
+      message = Buffer.from(valid)
+      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) message[Math.floor(random() * message.length)] = Math.floor(random() * 256)
+    }
+    const { response } = handleQuery(message, i % 3 === 0 ? 'tcp' : 'udp', zones)
+    if (response !== undefined) {
+      answered++
+      dnsPacket.decode(response)
+    }
+  }
+  t.ok(answered > 0, `${answered} of 3000 answered, none threw`)
+})

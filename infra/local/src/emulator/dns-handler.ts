@@ -4,7 +4,7 @@
 // dns-server.ts; the records themselves come from dns-answers.ts.
 
 import * as dnsPacket from 'dns-packet'
-import type { Answer, DecodedPacket, OptAnswer, Packet } from 'dns-packet'
+import type { Answer, DecodedPacket, OptAnswer, Packet, Question } from 'dns-packet'
 import { answerQuestion, normalizeName, randomPicker, type DnsZone, type Picker } from './dns-answers.js'
 
 export type Transport = 'udp' | 'tcp'
@@ -32,8 +32,13 @@ function opcodeOf(query: Buffer): number {
   return query.length >= 3 ? ((query[2] ?? 0) >> 3) & 0x0f : 0
 }
 
+/** Header-only error answer; echoes the questions when they can be encoded. */
 function errorResponse(id: number, rcode: number, questions: Packet['questions'] = []): Buffer {
-  return dnsPacket.encode({ type: 'response', id, flags: rcode, questions })
+  try {
+    return dnsPacket.encode({ type: 'response', id, flags: rcode, questions })
+  } catch {
+    return dnsPacket.encode({ type: 'response', id, flags: rcode, questions: [] })
+  }
 }
 
 function ourOpt(): OptAnswer {
@@ -63,6 +68,16 @@ export function handleQuery(query: Buffer, transport: Transport, zones: readonly
     return { response: errorResponse(id, RCODE.REFUSED, questions), questions: names }
   }
 
+  try {
+    return { response: encodeAnswer(decoded, question, transport, zones, pick), questions: names }
+  } catch {
+    // Something in the question we cannot echo back (e.g. an odd name): SERVFAIL.
+    return { response: errorResponse(id, RCODE.SERVFAIL), questions: names }
+  }
+}
+
+function encodeAnswer(decoded: DecodedPacket, question: Question, transport: Transport, zones: readonly DnsZone[], pick: Picker): Buffer {
+  const id = decoded.id ?? 0
   const result = answerQuestion(zones, { name: question.name, type: question.type }, pick)
   const queryOpt = (decoded.additionals ?? []).find(isOpt)
   const limit =
@@ -84,8 +99,7 @@ export function handleQuery(query: Buffer, transport: Transport, zones: readonly
     additionals: queryOpt === undefined ? [] : [ourOpt()],
   }
   const full = dnsPacket.encode(packet)
-  if (full.length <= limit) return { response: full, questions: names }
+  if (full.length <= limit) return full
   // Does not fit: send the header and question with TC set; the client retries over TCP.
-  const truncated = dnsPacket.encode({ ...packet, flags: flags | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [] })
-  return { response: truncated, questions: names }
+  return dnsPacket.encode({ ...packet, flags: flags | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [] })
 }
