@@ -58,6 +58,7 @@ t.test('environment tells the node where to register; bridge mode, dynamic host 
   const env = envOf(container)
   t.match(env, { PORT: '8080', CLOUDMAP_NAMESPACE: config.namespaceName, CLOUDMAP_SERVICE: 'media' })
   t.same(env.CLOUDMAP_SERVICE_ID, { 'Fn::GetAtt': [mediaCloudMap.id, 'Id'] })
+  t.same(env.AWS_REGION, { Ref: 'AWS::Region' })
   t.equal(taskDef.Properties.NetworkMode, 'bridge')
   t.same(container.PortMappings, [{ ContainerPort: 8080, HostPort: 0, Protocol: 'tcp', Name: 'http' }])
 })

@@ -39,7 +39,8 @@ t.test('2..20 tasks, CPU target tracking', async (t) => {
 
 t.test('environment follows the router contract; drain fits inside stopTimeout', async (t) => {
   const env = envOf(container)
-  t.match(env, { PORT: '8080', ADMIN_PORT: '9090', CLOUDMAP_NAMESPACE: config.namespaceName, DISCOVERY_MODE: 'dns' })
+  t.match(env, { PORT: '8080', ADMIN_PORT: '9090', CLOUDMAP_NAMESPACE: config.namespaceName, DISCOVERY_MODE: 'dns', MEDIA_SERVICE: 'media' })
+  t.same(env.CLOUDMAP_REGION, { Ref: 'AWS::Region' })
   t.ok(typeof env.DNS_SERVERS === 'string' && env.DNS_SERVERS.length > 0)
   const drainMs = Number(env.DRAIN_DELAY_MS) + Number(env.DRAIN_TIMEOUT_MS)
   t.equal(drainMs, (config.drainDelaySeconds + config.drainTimeoutSeconds) * 1000)

@@ -116,6 +116,7 @@ export class MediaNodeService extends Construct {
         CLOUDMAP_NAMESPACE: props.namespaceName,
         CLOUDMAP_SERVICE: props.cloudMapServiceName,
         CLOUDMAP_SERVICE_ID: props.cloudMapServiceId,
+        AWS_REGION: Stack.of(this).region,
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'media-node' }),
       healthCheck: {

@@ -2,7 +2,7 @@
 // host ports). Registers with the ALB's router target group, scales 2..20 on
 // CPU, and its task role may only look targets up in Cloud Map.
 import { Construct } from 'constructs'
-import { Duration } from 'aws-cdk-lib'
+import { Duration, Stack } from 'aws-cdk-lib'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
 import * as iam from 'aws-cdk-lib/aws-iam'
@@ -24,6 +24,8 @@ export interface RouterServiceProps {
   readonly targetGroup: elbv2.ApplicationTargetGroup
   /** Cloud Map namespace name (`CLOUDMAP_NAMESPACE`). */
   readonly namespaceName: string
+  /** Cloud Map service name of the media nodes (`MEDIA_SERVICE`). */
+  readonly mediaServiceName: string
   /** Discovery mode (`DISCOVERY_MODE`). Default `dns`. */
   readonly discoveryMode?: 'dns' | 'cloudmap'
   /** Resolver(s) for `DNS_SERVERS`. Default the Amazon-provided VPC resolver. */
@@ -114,6 +116,8 @@ export class RouterService extends Construct {
         PORT: String(RouterService.PORT),
         ADMIN_PORT: String(RouterService.ADMIN_PORT),
         CLOUDMAP_NAMESPACE: props.namespaceName,
+        CLOUDMAP_REGION: Stack.of(this).region,
+        MEDIA_SERVICE: props.mediaServiceName,
         DISCOVERY_MODE: props.discoveryMode ?? 'dns',
         DNS_SERVERS: (props.dnsServers ?? ['169.254.169.253']).join(','),
         DRAIN_DELAY_MS: String(drainDelaySeconds * 1000),

@@ -106,6 +106,7 @@ export class EdgeRouterStack extends Stack {
       image: ecs.ContainerImage.fromRegistry(config.routerImage),
       targetGroup: this.edge.routerTargetGroup,
       namespaceName: config.namespaceName,
+      mediaServiceName: this.discovery.mediaServiceName,
       logGroup: this.observability.routerLogGroup,
       adminToken,
       drainDelaySeconds: config.drainDelaySeconds,
