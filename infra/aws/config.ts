@@ -115,10 +115,9 @@ export const DEPLOYMENT_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** Parse the `env` context value into an EnvironmentName. */
 export function parseEnvironmentName(value: unknown, key = 'env'): EnvironmentName {
-  if (typeof value !== 'string' || !(ENVIRONMENT_NAMES as readonly string[]).includes(value)) {
-    throw new ContextError(key, `must be one of ${ENVIRONMENT_NAMES.join(', ')}; got ${JSON.stringify(value)}`)
-  }
-  return value as EnvironmentName
+  const name = ENVIRONMENT_NAMES.find((n) => n === value)
+  if (name === undefined) throw new ContextError(key, `must be one of ${ENVIRONMENT_NAMES.join(', ')}; got ${JSON.stringify(value)}`)
+  return name
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,13 @@
 // host ports, 2..20 tasks on CPU target tracking, ALB registration, drain
 // timing, and a task role limited to two Cloud Map actions.
 import t from 'tap'
+import { App, Stack } from 'aws-cdk-lib'
 import { Match } from 'aws-cdk-lib/assertions'
+import * as ec2 from 'aws-cdk-lib/aws-ec2'
+import * as ecs from 'aws-cdk-lib/aws-ecs'
+import * as logs from 'aws-cdk-lib/aws-logs'
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
+import { RouterService } from '../../infra/aws/constructs/router-service.js'
 import { actionsOf, containerOf, envOf, getAttId, onlyResource, resourcesOf, statementsOfRole, synthStack } from './fixtures/stack.js'
 
 // GIVEN the dev stack
@@ -92,4 +98,26 @@ t.test('rolling deployments keep full capacity and roll back on failure', async 
     MaximumPercent: 200,
     DeploymentCircuitBreaker: { Enable: true, Rollback: true },
   })
+})
+
+t.test('a drain that cannot fit the 120 s stop timeout, or fewer than 2 tasks, is refused', async (t) => {
+  const stack = new Stack(new App(), 'R')
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 })
+  const cluster = new ecs.Cluster(stack, 'C', { vpc })
+  const base = {
+    cluster,
+    capacityProviderName: 'cp',
+    image: ecs.ContainerImage.fromRegistry('x'),
+    namespaceName: 'x.internal',
+    mediaServiceName: 'media',
+    logGroup: new logs.LogGroup(stack, 'L'),
+    adminToken: new secretsmanager.Secret(stack, 'S'),
+    drainDelaySeconds: 15,
+    drainTimeoutSeconds: 60,
+    minTasks: 2,
+    maxTasks: 20,
+  }
+  t.throws(() => new RouterService(stack, 'A', { ...base, drainTimeoutSeconds: 100 }), /<= 120/)
+  t.throws(() => new RouterService(stack, 'B', { ...base, minTasks: 1 }), /minTasks/)
+  t.doesNotThrow(() => new RouterService(stack, 'C2', base))
 })

@@ -1,10 +1,10 @@
 // Router service: the edge router tier on ECS EC2 (bridge networking, dynamic
-// host ports). Registers with the ALB's router target group, scales 2..20 on
-// CPU, and its task role may only look targets up in Cloud Map.
+// host ports). Scales 2..20 on CPU, and its task role may only look targets
+// up in Cloud Map. The stack registers it in the ALB's router target group
+// (`loadBalancerTarget()`), with the drain timing it shares with the ALB.
 import { Construct } from 'constructs'
 import { Duration, Stack } from 'aws-cdk-lib'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
@@ -20,8 +20,6 @@ export interface RouterServiceProps {
   readonly capacityProviderName: string
   /** Router image. */
   readonly image: ecs.ContainerImage
-  /** Target group the service registers its tasks (host port) into; the ALB's default action. */
-  readonly targetGroup: elbv2.ApplicationTargetGroup
   /** Cloud Map namespace name (`CLOUDMAP_NAMESPACE`). */
   readonly namespaceName: string
   /** Cloud Map service name of the media nodes (`MEDIA_SERVICE`). */
@@ -64,6 +62,11 @@ export class RouterService extends Construct {
   readonly taskRole: iam.Role
   /** The router container. */
   readonly container: ecs.ContainerDefinition
+
+  /** The router container's main port as an ALB target (instance + dynamic host port). */
+  loadBalancerTarget(): ecs.IEcsLoadBalancerTarget {
+    return this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: RouterService.PORT })
+  }
 
   constructor(scope: Construct, id: string, props: RouterServiceProps) {
     super(scope, id)
@@ -150,7 +153,6 @@ export class RouterService extends Construct {
       circuitBreaker: { rollback: true },
       healthCheckGracePeriod: Duration.seconds(30),
     })
-    props.targetGroup.addTarget(this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: RouterService.PORT }))
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks })
     scaling.scaleOnCpuUtilization('Cpu', {

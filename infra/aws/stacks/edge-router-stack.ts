@@ -104,7 +104,6 @@ export class EdgeRouterStack extends Stack {
       cluster: this.compute.cluster,
       capacityProviderName: routerPool.capacityProvider.capacityProviderName,
       image: ecs.ContainerImage.fromRegistry(config.routerImage),
-      targetGroup: this.edge.routerTargetGroup,
       namespaceName: config.namespaceName,
       mediaServiceName: this.discovery.mediaServiceName,
       logGroup: this.observability.routerLogGroup,
@@ -114,6 +113,9 @@ export class EdgeRouterStack extends Stack {
       minTasks: config.routerMinTasks,
       maxTasks: config.routerMaxTasks,
     })
+
+    // The ALB's only action forwards here: routers register by instance + dynamic host port.
+    this.edge.routerTargetGroup.addTarget(this.router.loadBalancerTarget())
 
     this.mediaNodes = new MediaNodeService(this, 'MediaNodes', {
       cluster: this.compute.cluster,
