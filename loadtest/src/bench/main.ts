@@ -154,6 +154,8 @@ async function main(argv: readonly string[]): Promise<number> {
         } catch (err) {
           entry.error = err instanceof Error ? err.message : String(err)
         } finally {
+          const tail = running.logTail().trim()
+          if (tail !== '') entry.proxyLog = tail
           await running.stop()
         }
         progress.stop()

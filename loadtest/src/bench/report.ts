@@ -11,6 +11,8 @@ export interface TargetRound {
   http: HttpRun[]
   ws: WsRun | null
   error?: string
+  /** Tail of the proxy's stderr when it wrote anything (warnings, errors). */
+  proxyLog?: string
 }
 
 export interface HttpAggregate {

@@ -37,6 +37,8 @@ export interface RunningTarget {
   wsUrl: string
   /** The proxy process measured for CPU and RSS; undefined for direct. */
   pid: number | undefined
+  /** The last lines the proxy wrote to stderr (warnings, errors), for the result file. */
+  logTail(): string
   stop(): Promise<void>
 }
 
@@ -97,7 +99,7 @@ const direct: TargetDef = {
   name: 'direct',
   unavailable: () => undefined,
   async start({ upstream }) {
-    return { httpUrl: `http://127.0.0.1:${upstream.httpPort}/hello`, wsUrl: `ws://127.0.0.1:${upstream.wsPort}/ws/bench`, pid: undefined, stop: async () => {} }
+    return { httpUrl: `http://127.0.0.1:${upstream.httpPort}/hello`, wsUrl: `ws://127.0.0.1:${upstream.wsPort}/ws/bench`, pid: undefined, logTail: () => '', stop: async () => {} }
   },
 }
 
@@ -139,7 +141,7 @@ const router: TargetDef = {
       await child.stop()
       throw err
     }
-    return { ...proxiedUrls(port), pid: child.pid, stop: () => child.stop() }
+    return { ...proxiedUrls(port), pid: child.pid, logTail: () => child.stderrTail.slice(-1000), stop: () => child.stop() }
   },
 }
 
@@ -219,7 +221,7 @@ const nginx: TargetDef = {
       await child.stop()
       throw err
     }
-    return { ...proxiedUrls(port), pid: child.pid, stop: () => child.stop() }
+    return { ...proxiedUrls(port), pid: child.pid, logTail: () => child.stderrTail.slice(-1000), stop: () => child.stop() }
   },
 }
 
@@ -277,7 +279,7 @@ const haproxy: TargetDef = {
       await child.stop()
       throw err
     }
-    return { ...proxiedUrls(port), pid: child.pid, stop: () => child.stop() }
+    return { ...proxiedUrls(port), pid: child.pid, logTail: () => child.stderrTail.slice(-1000), stop: () => child.stop() }
   },
 }
 
@@ -302,7 +304,7 @@ function nodeProxy(name: 'http-proxy' | 'undici', script: string): TargetDef {
         await child.stop()
         throw err
       }
-      return { ...proxiedUrls(port), pid: child.pid, stop: () => child.stop() }
+      return { ...proxiedUrls(port), pid: child.pid, logTail: () => child.stderrTail.slice(-1000), stop: () => child.stop() }
     },
   }
 }

@@ -70,6 +70,8 @@ export async function startLocalStack(quiet: boolean): Promise<DevStack> {
   }
   const start: unknown = typeof mod === 'object' && mod !== null ? Reflect.get(mod, 'startDevStack') : undefined
   if (typeof start !== 'function') throw new DevStackError(`${STACK_MODULE.pathname} does not export startDevStack()`)
-  const result: unknown = await Reflect.apply(start, undefined, [{ quiet }])
+  // Beyond the contract's { quiet }: ephemeral ports (no clash with a running `npm start`)
+  // and no access log (the runner measures the router, not its log writes). Ignored if unknown.
+  const result: unknown = await Reflect.apply(start, undefined, [{ quiet, routerPort: 0, adminPort: 0, routerEnv: { ACCESS_LOG: 'false' } }])
   return toDevStack(result)
 }
