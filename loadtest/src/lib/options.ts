@@ -17,7 +17,8 @@ export type RawOptions = Readonly<Record<string, string | undefined>>
 export function parseFlags(argv: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
+    const arg = argv[i]
+    if (arg === undefined) break
     if (!arg.startsWith('--')) throw new OptionError(`unexpected argument "${arg}": options are --name=value flags`)
     const body = arg.slice(2)
     const eq = body.indexOf('=')

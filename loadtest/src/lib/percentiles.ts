@@ -21,6 +21,13 @@ export interface MedianRange {
   n: number
 }
 
+/** Element `i` of `a`; throws instead of returning undefined (callers check bounds first). */
+function at(a: ArrayLike<number>, i: number): number {
+  const v = a[i]
+  if (v === undefined) throw new RangeError(`index ${i} out of range 0..${a.length - 1}`)
+  return v
+}
+
 /**
  * Nearest-rank percentile of an ascending-sorted array.
  * `p` is in [0, 100]; returns NaN for an empty array.
@@ -29,9 +36,9 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   if (!Number.isFinite(p) || p < 0 || p > 100) throw new RangeError(`percentile must be within 0..100, got ${p}`)
   const n = sorted.length
   if (n === 0) return Number.NaN
-  if (p === 0) return sorted[0] as number
+  if (p === 0) return at(sorted, 0)
   const rank = Math.ceil((p / 100) * n)
-  return sorted[Math.min(n, Math.max(1, rank)) - 1] as number
+  return at(sorted, Math.min(n, Math.max(1, rank)) - 1)
 }
 
 /** Nearest-rank percentile of an unsorted list (copies, does not mutate). */
@@ -56,13 +63,13 @@ export function summarize(values: ArrayLike<number>): LatencySummary {
   for (const v of sorted) sum += v
   return {
     count: n,
-    min: sorted[0] as number,
+    min: at(sorted, 0),
     mean: sum / n,
     p50: percentileSorted(sorted, 50),
     p90: percentileSorted(sorted, 90),
     p95: percentileSorted(sorted, 95),
     p99: percentileSorted(sorted, 99),
-    max: sorted[n - 1] as number,
+    max: at(sorted, n - 1),
   }
 }
 
@@ -75,8 +82,8 @@ export function medianRange(values: readonly number[]): MedianRange | null {
   const n = finite.length
   if (n === 0) return null
   const mid = Math.floor(n / 2)
-  const median = n % 2 === 1 ? (finite[mid] as number) : ((finite[mid - 1] as number) + (finite[mid] as number)) / 2
-  return { median, min: finite[0] as number, max: finite[n - 1] as number, n }
+  const median = n % 2 === 1 ? at(finite, mid) : (at(finite, mid - 1) + at(finite, mid)) / 2
+  return { median, min: at(finite, 0), max: at(finite, n - 1), n }
 }
 
 /** An append-only buffer of numeric samples that grows without boxing. */

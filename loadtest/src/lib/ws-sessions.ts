@@ -124,7 +124,7 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
 
     const startClient = (id: number): void => {
       stats.started++
-      const log = { openedAtMs: null as number | null, closedEarly: false }
+      const log: { openedAtMs: number | null; closedEarly: boolean } = { openedAtMs: null, closedEarly: false }
       clientsLog[id] = log
       const begin = performance.now()
       const ws = new WebSocket(opts.url(id), { perMessageDeflate: false, handshakeTimeout: connectTimeoutMs })
