@@ -39,6 +39,19 @@ export interface RouterConfig {
     readonly region: string | undefined
     readonly endpoint: string | undefined
     readonly healthStatus: 'HEALTHY' | 'UNHEALTHY' | 'ALL' | 'HEALTHY_OR_ELSE_ALL'
+    readonly revisionPollMs: number
+    readonly fullRefreshMs: number
+    readonly timeoutMs: number
+    readonly backoffBaseMs: number
+    readonly backoffMaxMs: number
+  }
+  readonly balancing: {
+    /** Strategy for /services (media routes reach one instance). */
+    readonly services: 'p2c' | 'round-robin' | 'weighted'
+    /** Consecutive connect failures that eject an endpoint; 0 disables ejection. */
+    readonly ejectAfterFailures: number
+    readonly ejectBaseMs: number
+    readonly ejectMaxMs: number
   }
   readonly routes: {
     readonly mediaService: string
@@ -104,7 +117,16 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['STATIC_DISCOVERY_FILE', '(unset)', 'JSON file for DISCOVERY_MODE=static: {"services": {"<name>": [{"id","host","port","attributes"}]}}.'],
   ['CLOUDMAP_REGION', '(SDK default)', 'Region for DISCOVERY_MODE=cloudmap.'],
   ['CLOUDMAP_ENDPOINT', '(SDK default)', 'Endpoint override for the Cloud Map API (the local emulator).'],
-  ['CLOUDMAP_HEALTH_STATUS', 'HEALTHY_OR_ELSE_ALL', 'HealthStatus filter for DiscoverInstances.'],
+  ['CLOUDMAP_HEALTH_STATUS', 'HEALTHY_OR_ELSE_ALL', 'HealthStatus filter for DiscoverInstances (applied to the list fetched with ALL, so an unhealthy node is 503, not 404).'],
+  ['CLOUDMAP_REVISION_POLL_MS', '5000', 'DISCOVERY_MODE=cloudmap: how often DiscoverInstancesRevision is checked per service in use; instances are refetched only when it changes.'],
+  ['CLOUDMAP_FULL_REFRESH_MS', '30000', 'DISCOVERY_MODE=cloudmap: instances refetched at least this often (health changes do not change the revision).'],
+  ['CLOUDMAP_TIMEOUT_MS', '2000', 'Cloud Map API connect and request timeout.'],
+  ['CLOUDMAP_BACKOFF_BASE_MS', '1000', 'First backoff after a throttled/failed Cloud Map call (full jitter, doubling); the last good answer keeps being served.'],
+  ['CLOUDMAP_BACKOFF_MAX_MS', '30000', 'Backoff cap.'],
+  ['SERVICES_BALANCER', 'p2c', '/services balancing: `p2c` (least outstanding requests, power of two choices, weight-aware), `weighted` (smooth weighted round-robin on the `weight` attribute) or `round-robin`.'],
+  ['EJECT_AFTER_FAILURES', '3', 'Connect failures in a row that eject an instance from balancing; 0 disables. The last instance is never ejected.'],
+  ['EJECT_BASE_MS', '5000', 'First ejection time; doubles on each repeat ejection.'],
+  ['EJECT_MAX_MS', '300000', 'Ejection time cap.'],
   ['MEDIA_SERVICE', 'media', 'Cloud Map service holding the media nodes (/media/<nodeId> is its instance <nodeId>).'],
   ['MEDIA_RECORD_TYPE', 'SRV', 'How a media node\'s port is found: SRV (port from the service SRV answer) or A (MEDIA_DEFAULT_PORT).'],
   ['MEDIA_DEFAULT_PORT', '(unset)', 'Port for media nodes with A records, or when a node is missing from the SRV answer (Cloud Map returns at most 8).'],
@@ -239,6 +261,17 @@ export function loadConfig(env: Env = process.env): RouterConfig {
       region: r.raw('CLOUDMAP_REGION'),
       endpoint: r.raw('CLOUDMAP_ENDPOINT'),
       healthStatus: r.oneOf('CLOUDMAP_HEALTH_STATUS', 'HEALTHY_OR_ELSE_ALL', ['HEALTHY', 'UNHEALTHY', 'ALL', 'HEALTHY_OR_ELSE_ALL'] as const),
+      revisionPollMs: r.int('CLOUDMAP_REVISION_POLL_MS', 5000, 1, 3_600_000),
+      fullRefreshMs: r.int('CLOUDMAP_FULL_REFRESH_MS', 30_000, 1, 86_400_000),
+      timeoutMs: r.int('CLOUDMAP_TIMEOUT_MS', 2000, 1, 60_000),
+      backoffBaseMs: r.int('CLOUDMAP_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
+      backoffMaxMs: r.int('CLOUDMAP_BACKOFF_MAX_MS', 30_000, 1, 3_600_000),
+    },
+    balancing: {
+      services: r.oneOf('SERVICES_BALANCER', 'p2c', ['p2c', 'round-robin', 'weighted'] as const),
+      ejectAfterFailures: r.int('EJECT_AFTER_FAILURES', 3, 0, 1000),
+      ejectBaseMs: r.int('EJECT_BASE_MS', 5000, 1, 86_400_000),
+      ejectMaxMs: r.int('EJECT_MAX_MS', 300_000, 1, 86_400_000),
     },
     routes: {
       mediaService,

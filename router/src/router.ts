@@ -9,6 +9,13 @@ import { DnsDiscovery } from './discovery/dns.js'
 import { StaticDiscovery } from './discovery/static.js'
 import { DiscoveryCache } from './discovery/cache.js'
 import { RoundRobinBalancer } from './balancing/round-robin.js'
+import { WeightedBalancer } from './balancing/weighted.js'
+import { P2cBalancer } from './balancing/p2c.js'
+import { LoadTracker } from './balancing/load-tracker.js'
+import { OutlierDetector } from './balancing/outlier.js'
+import type { Balancer } from './balancing/balancer.js'
+import { CloudMapDiscovery } from './discovery/cloudmap.js'
+import { SdkCloudMapApi, type CloudMapApi } from './discovery/cloudmap-api.js'
 import { RouterMetrics } from './admin/metrics.js'
 import { createAdminServer } from './admin/server.js'
 import { createLogger, type Logger } from './log.js'
@@ -20,6 +27,8 @@ export interface RouterDeps {
   readonly discovery?: Discovery
   readonly logger?: Logger
   readonly metrics?: RouterMetrics
+  /** Override the Cloud Map API client (DISCOVERY_MODE=cloudmap). */
+  readonly cloudmapApi?: CloudMapApi
 }
 
 export interface Router {
@@ -38,7 +47,7 @@ export interface Router {
   close(): Promise<void>
 }
 
-export function createDiscovery(config: RouterConfig, logger: Logger): Discovery {
+export function createDiscovery(config: RouterConfig, logger: Logger, metrics: RouterMetrics, api?: CloudMapApi): Discovery {
   switch (config.discoveryMode) {
     case 'dns':
       return new DnsDiscovery({
@@ -56,25 +65,56 @@ export function createDiscovery(config: RouterConfig, logger: Logger): Discovery
         onReload: (r) => (r.ok ? logger.log('info', 'static discovery reloaded', { services: r.services }) : logger.log('error', 'static discovery file rejected; keeping the last good one', { error: r.error })),
       })
     }
-    case 'cloudmap':
-      throw new Error('DISCOVERY_MODE=cloudmap is not available yet')
+    case 'cloudmap': {
+      const c = config.cloudmap
+      return new CloudMapDiscovery({
+        api: api ?? new SdkCloudMapApi({ region: c.region, endpoint: c.endpoint, connectTimeoutMs: c.timeoutMs, requestTimeoutMs: c.timeoutMs }),
+        namespace: config.namespace,
+        healthStatus: c.healthStatus,
+        revisionPollMs: c.revisionPollMs,
+        fullRefreshMs: c.fullRefreshMs,
+        backoffBaseMs: c.backoffBaseMs,
+        backoffMaxMs: c.backoffMaxMs,
+        defaultPortFor: (service) => (service === config.routes.mediaService ? config.routes.media.defaultPort : config.routes.services.defaultPort),
+        onCall: (operation, outcome) => metrics.cloudmapCalls.labels(operation, outcome).inc(),
+      })
+    }
   }
 }
 
 export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Router {
   const logger = deps.logger ?? createLogger({ base: { component: 'router' } })
   const metrics = deps.metrics ?? new RouterMetrics()
-  const discovery = deps.discovery ?? createDiscovery(config, logger)
+  const discovery = deps.discovery ?? createDiscovery(config, logger, metrics, deps.cloudmapApi)
   const cache = new DiscoveryCache(discovery, { ...config.cache, onLookup: (outcome) => metrics.observeLookup(discovery.name, outcome) })
   const table: RouteTable = defaultRoutes({ mediaService: config.routes.mediaService, stripPrefix: config.routes.stripPrefix })
   let serving = true
-  const main = new MainServer({ config, routes: () => table, cache, balancer: new RoundRobinBalancer(), metrics, logger, isServing: () => serving })
+  const load = new LoadTracker()
+  const servicesBalancer: Balancer =
+    config.balancing.services === 'p2c' ? new P2cBalancer(load) : config.balancing.services === 'weighted' ? new WeightedBalancer() : new RoundRobinBalancer()
+  const mediaBalancer = new RoundRobinBalancer()
+  const outliers = new OutlierDetector({
+    consecutiveFailures: config.balancing.ejectAfterFailures === 0 ? Number.POSITIVE_INFINITY : config.balancing.ejectAfterFailures,
+    baseEjectionMs: config.balancing.ejectBaseMs,
+    maxEjectionMs: config.balancing.ejectMaxMs,
+  })
+  const main = new MainServer({
+    config,
+    routes: () => table,
+    cache,
+    balancerFor: (route) => (route === 'services' ? servicesBalancer : mediaBalancer),
+    load,
+    outliers,
+    metrics,
+    logger,
+    isServing: () => serving,
+  })
   const admin = createAdminServer({
     token: config.adminToken,
     metrics,
     routes: () => table,
     cache,
-    info: () => ({ namespace: config.namespace, discovery: discovery.name, serving }),
+    info: () => ({ namespace: config.namespace, discovery: discovery.name, balancer: servicesBalancer.name, serving, ejected: outliers.ejected() }),
   })
   const portOf = (s: Server): number => {
     const a = s.address()

@@ -13,6 +13,8 @@ import { NoHealthyEndpointError, RouterError } from './errors.js'
 import type { Logger } from './log.js'
 import type { RouterMetrics } from './admin/metrics.js'
 import type { Balancer } from './balancing/balancer.js'
+import type { LoadTracker } from './balancing/load-tracker.js'
+import type { OutlierDetector } from './balancing/outlier.js'
 import { eligibleEndpoints, isDraining } from './balancing/eligibility.js'
 import { matchRoute, type RouteMatch, type RouteTable } from './routing/routes.js'
 import { HttpForwarder, PayloadTooLargeError } from './proxy/http.js'
@@ -24,7 +26,10 @@ export interface MainServerDeps {
   readonly config: RouterConfig
   readonly routes: () => RouteTable
   readonly cache: DiscoveryCache
-  readonly balancer: Balancer
+  /** Balancer per route template name. */
+  readonly balancerFor: (route: string) => Balancer
+  readonly load: LoadTracker
+  readonly outliers: OutlierDetector
   readonly metrics: RouterMetrics
   readonly logger: Logger
   /** False once draining: /health answers 503. */
@@ -120,21 +125,32 @@ export class MainServer {
       const endpoints = await this.#endpointsFor(match, 'http')
       const key = targetKey(match.target)
       const ctx = this.#forwardContext(req, requestId, match, false)
-      const result = await this.http.forward(
-        req,
-        res,
-        match.upstreamPath,
-        ctx,
-        (exclude) => {
-          const picked = this.#d.balancer.pick(key, endpoints, exclude)
-          if (picked !== undefined) {
-            endpoint = picked
-            attempts++
-          }
-          return picked
-        },
-        (_ep, failure) => this.#d.metrics.upstreamErrors.labels(routeName, failure.reason).inc(),
-      )
+      const balancer = this.#d.balancerFor(routeName)
+      const load = this.#d.load
+      const picked: Endpoint[] = []
+      let result: Awaited<ReturnType<HttpForwarder["forward"]>>
+      try {
+        result = await this.http.forward(
+          req,
+          res,
+          match.upstreamPath,
+          ctx,
+          (exclude) => {
+            const p = balancer.pick(key, endpoints, exclude)
+            if (p !== undefined) {
+              endpoint = p
+              attempts++
+              picked.push(p)
+              load.start(p)
+            }
+            return p
+          },
+          (ep, failure) => this.#attemptFailed(routeName, ep, failure.reason, failure.beforeSend),
+        )
+      } finally {
+        for (const p of picked) load.end(p)
+      }
+      if (result.endpoint !== undefined && result.upstreamError === undefined) this.#d.outliers.success(result.endpoint)
       if (result.attempts > 1) this.#d.metrics.retries.labels(routeName).inc(result.attempts - 1)
       if (result.upstreamError !== undefined && !res.headersSent && !result.upstreamError.clientAborted) {
         errorCode = result.upstreamError.error.code
@@ -157,6 +173,14 @@ export class MainServer {
     if (!req.complete && err.statusCode !== 413) req.resume()
   }
 
+  #attemptFailed(route: string, ep: Endpoint, reason: string, connectFailure: boolean): void {
+    this.#d.metrics.upstreamErrors.labels(route, reason).inc()
+    if (connectFailure && this.#d.outliers.failure(ep)) {
+      this.#d.metrics.ejections.labels(route).inc()
+      this.#d.logger.log('warn', 'endpoint ejected after consecutive connect failures', { route, instance: ep.id, upstream: `${ep.host}:${ep.port}` })
+    }
+  }
+
   async #endpointsFor(match: RouteMatch, kind: 'http' | 'websocket'): Promise<readonly Endpoint[]> {
     const what = match.target.kind === 'instance' ? `${match.route.param} ${match.capture}` : `${match.route.param} ${match.capture}`
     const resolved = await this.#d.cache.resolve(match.target)
@@ -166,7 +190,7 @@ export class MainServer {
       const draining = resolved.endpoints.every(isDraining)
       throw new NoHealthyEndpointError(what, this.#d.config.retryAfterSeconds, draining ? 'is DRAINING and accepts no new connections' : 'has no healthy instance')
     }
-    return eligible
+    return this.#d.outliers.filter(eligible)
   }
 
   #forwardContext(req: IncomingMessage, requestId: string, match: RouteMatch, upgrade: boolean): ForwardContext {
@@ -201,16 +225,22 @@ export class MainServer {
       const endpoints = await this.#endpointsFor(match, 'websocket')
       const key = targetKey(match.target)
       const ctx = this.#forwardContext(req, requestId, match, true)
+      const balancer = this.#d.balancerFor(routeName)
       const tried = new Set<string>()
       for (let attempt = 1; attempt <= 2; attempt++) {
-        endpoint = this.#d.balancer.pick(key, endpoints, tried)
+        endpoint = balancer.pick(key, endpoints, tried)
         if (endpoint === undefined || tried.has(endpoint.id)) break
         tried.add(endpoint.id)
-        const result = await this.ws.handshake(req, socket, head, endpoint, match.upstreamPath, ctx)
+        const ep = endpoint
+        this.#d.load.start(ep)
+        const result = await this.ws.handshake(req, socket, head, ep, match.upstreamPath, ctx)
         if (result.kind === 'established') {
+          this.#d.outliers.success(ep)
+          void result.tunnel.closed.then(() => this.#d.load.end(ep))
           this.#trackTunnel(routeName, result.tunnel, requestId, url, started)
           return
         }
+        this.#d.load.end(ep)
         if (result.kind === 'refused') {
           this.#d.metrics.wsRejected.labels(routeName, `${String(result.status)[0]}xx`).inc()
           this.#logWs({ requestId, url, routeName, status: result.status, started, endpoint })
@@ -220,7 +250,7 @@ export class MainServer {
           socket.destroy()
           return
         }
-        this.#d.metrics.upstreamErrors.labels(routeName, result.failure.reason).inc()
+        this.#attemptFailed(routeName, ep, result.failure.reason, result.failure.beforeSend)
         if (!result.failure.beforeSend || attempt === 2 || endpoints.length < 2) {
           reject(result.failure.error)
           return

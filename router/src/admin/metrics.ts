@@ -29,6 +29,8 @@ export class RouterMetrics {
   readonly wsClosed: Counter<'route' | 'reason'>
   readonly wsBytes: Counter<'route' | 'direction'>
   readonly wsRejected: Counter<'route' | 'status_class'>
+  readonly cloudmapCalls: Counter<'operation' | 'outcome'>
+  readonly ejections: Counter<'route'>
   /** Pre-bound children: prom-client label lookups are the hot path's biggest cost. */
   readonly #requestChildren = new Map<string, { inc(): void }>()
   readonly #durationChildren = new Map<string, { observe(v: number): void }>()
@@ -52,6 +54,8 @@ export class RouterMetrics {
     this.wsOpened = new Counter({ name: 'router_websockets_opened_total', help: 'WebSockets established through the router.', labelNames: ['route'], registers: [registry] })
     this.wsClosed = new Counter({ name: 'router_websockets_closed_total', help: 'WebSockets closed, by which side or cause ended them.', labelNames: ['route', 'reason'], registers: [registry] })
     this.wsBytes = new Counter({ name: 'router_websocket_bytes_total', help: 'Bytes relayed on established WebSockets (upstream = client to node).', labelNames: ['route', 'direction'], registers: [registry] })
+    this.cloudmapCalls = new Counter({ name: 'router_cloudmap_calls_total', help: 'Cloud Map API calls by operation and outcome (success, not_found, throttled, server, client, timeout, network).', labelNames: ['operation', 'outcome'], registers: [registry] })
+    this.ejections = new Counter({ name: 'router_outlier_ejections_total', help: 'Endpoints ejected from balancing after consecutive connect failures.', labelNames: ['route'], registers: [registry] })
     this.wsRejected = new Counter({ name: 'router_websocket_rejected_total', help: 'Upgrade requests that did not become WebSockets, by status class.', labelNames: ['route', 'status_class'], registers: [registry] })
   }
 
