@@ -30,7 +30,9 @@ export class P2cBalancer implements Balancer {
     const la = this.#load.get(a) / Math.max(1, weightOf(a))
     const lb = this.#load.get(b) / Math.max(1, weightOf(b))
     if (la !== lb) return la < lb ? a : b
-    return this.#random() < 0.5 ? a : b
+    // Equal load: split by weight, so idle pools still follow the weights.
+    const wa = Math.max(1, weightOf(a))
+    return this.#random() * (wa + Math.max(1, weightOf(b))) < wa ? a : b
   }
 
   #weightedRandom(c: readonly Endpoint[], not: Endpoint | undefined): Endpoint | undefined {
