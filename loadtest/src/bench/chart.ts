@@ -55,7 +55,9 @@ function renderPanel(p: Panel, y0: number): string {
   let y = y0 + 44
   p.categories.forEach((cat, ci) => {
     const groupH = p.series.length * (BAR_H + GAP)
-    out.push(`<text x="${plotX - 8}" y="${y + groupH / 2 + 4}" text-anchor="end" class="label">${esc(cat)}</text>`)
+    // Our router's rows stand out so the eye finds them first.
+    const weight = cat === 'router' ? ' font-weight="700"' : ''
+    out.push(`<text x="${plotX - 8}" y="${y + groupH / 2 + 4}" text-anchor="end" class="label"${weight}>${esc(cat)}</text>`)
     p.series.forEach((s, si) => {
       const v = s.values[ci] ?? null
       const by = y + si * (BAR_H + GAP)

@@ -2,6 +2,8 @@
 // TARGET_URL (CONCURRENCY handshakes in flight), reports how many opened, then
 // on command runs paced echo rounds (one message per connection per round),
 // reports round trips and how many connections are still held, and closes.
+// Echo messages are paced at ECHO_RATE messages/s (this process's share), so
+// the round trip measures the proxy path rather than a burst queue.
 
 import WebSocket from 'ws'
 import { performance } from 'node:perf_hooks'
@@ -12,6 +14,9 @@ const url = requireEnv('TARGET_URL')
 const count = requireIntEnv('COUNT')
 const concurrency = requireIntEnv('CONCURRENCY')
 const CONNECT_DEADLINE_MS = 60_000
+const echoRate = Number(process.env['ECHO_RATE'] ?? '1500')
+const TICK_MS = 10
+const perTick = Math.max(1, Math.round((Number.isFinite(echoRate) && echoRate > 0 ? echoRate : 1500) * (TICK_MS / 1000)))
 
 const sockets: WebSocket[] = []
 const errors: string[] = []
@@ -73,16 +78,16 @@ async function openAll(): Promise<void> {
   failed += count - (sockets.length + failed)
 }
 
-/** One round: every open connection sends one message, paced in batches of 100 per 10 ms. */
+/** One round: every open connection sends one message, paced at ECHO_RATE per second. */
 async function echoRound(): Promise<void> {
   const open = sockets.filter((s) => s.readyState === WebSocket.OPEN)
-  for (let i = 0; i < open.length; i += 100) {
-    for (const ws of open.slice(i, i + 100)) {
+  for (let i = 0; i < open.length; i += perTick) {
+    for (const ws of open.slice(i, i + perTick)) {
       const id = nextId++
       pending.set(id, performance.now())
       ws.send(`${id}:echo-payload-0123456789abcdef0123456789abcdef`)
     }
-    await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, TICK_MS))
   }
   // Wait for the echoes, bounded.
   const until = Date.now() + 10_000

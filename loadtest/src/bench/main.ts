@@ -149,7 +149,7 @@ async function main(argv: readonly string[]): Promise<number> {
           await warmUp(running, opts.connections[0] ?? 10, opts.warmupMs, ctx)
           for (const c of opts.connections) entry.http.push(await measureHttp(running, c, opts.durationMs, ctx))
           if (opts.wsCount > 0) {
-            entry.ws = await measureWs(running, { count: opts.wsCount, procs: opts.wsProcs, concurrency: opts.wsConcurrency, echoRounds: opts.echoRounds, holdMs: opts.wsHoldMs }, ctx)
+            entry.ws = await measureWs(running, { count: opts.wsCount, procs: opts.wsProcs, concurrency: opts.wsConcurrency, echoRounds: opts.echoRounds, echoRate: opts.echoRate, holdMs: opts.wsHoldMs }, ctx)
           }
         } catch (err) {
           entry.error = err instanceof Error ? err.message : String(err)

@@ -90,6 +90,8 @@ export interface WsPlan {
   procs: number
   concurrency: number
   echoRounds: number
+  /** Echo messages per second over all client processes. */
+  echoRate: number
   holdMs: number
 }
 
@@ -105,7 +107,7 @@ export async function measureWs(target: RunningTarget, plan: WsPlan, ctx: Measur
           cpu: ctx.loadCpu,
           label: `loadgen-ws-${i}`,
           verbose: ctx.verbose,
-          env: { TARGET_URL: target.wsUrl, COUNT: String(share), CONCURRENCY: String(plan.concurrency) },
+          env: { TARGET_URL: target.wsUrl, COUNT: String(share), CONCURRENCY: String(plan.concurrency), ECHO_RATE: String(plan.echoRate / procs) },
         }),
       )
     }
@@ -114,7 +116,7 @@ export async function measureWs(target: RunningTarget, plan: WsPlan, ctx: Measur
     const openedTotal = opened.reduce((a, o) => a + o.opened, 0)
     ctx.setStatus(`WS ${openedTotal}/${plan.count} open; ${plan.echoRounds} echo round(s), hold ${(plan.holdMs / 1000).toFixed(1)}s`)
     for (const c of children) c.send({ cmd: 'echo', rounds: plan.echoRounds, holdMs: plan.holdMs })
-    const echoes = await Promise.all(children.map((c) => c.message(asWsEcho, 60_000 + plan.echoRounds * 15_000 + plan.holdMs)))
+    const echoes = await Promise.all(children.map((c) => c.message(asWsEcho, 60_000 + plan.echoRounds * (15_000 + (1000 * plan.count) / plan.echoRate) + plan.holdMs)))
     const rssAfterKb = target.pid !== undefined ? rssKb(target.pid) : null
     const rtts = echoes.flatMap((e) => e.rtts)
     const s = summarize(rtts)

@@ -25,6 +25,8 @@ export interface BenchOptions {
   wsProcs: number
   wsConcurrency: number
   echoRounds: number
+  /** Echo messages per second, all client processes together. */
+  echoRate: number
   wsHoldMs: number
   targets: TargetName[]
   /** Run install-bench-deps.sh when nginx/haproxy are selected but missing. */
@@ -45,6 +47,7 @@ export const BENCH_KEYS = [
   'WS_PROCS',
   'WS_CONCURRENCY',
   'ECHO_ROUNDS',
+  'ECHO_RATE',
   'WS_HOLD',
   'TARGETS',
   'INSTALL',
@@ -86,6 +89,7 @@ export function parseBenchOptions(src: RawOptions): BenchOptions {
     wsProcs,
     wsConcurrency: readInt(src, 'WS_CONCURRENCY', 200, 1, 2000),
     echoRounds: readInt(src, 'ECHO_ROUNDS', smoke ? 1 : 3, 0, 50),
+    echoRate: readInt(src, 'ECHO_RATE', 3000, 100, 100_000),
     wsHoldMs: readDurationMs(src, 'WS_HOLD', smoke ? 200 : 3000, 0, 600_000),
     targets: checkChoices('TARGETS', readList(src, 'TARGETS', TARGET_NAMES), TARGET_NAMES),
     install: readBool(src, 'INSTALL', !smoke),
