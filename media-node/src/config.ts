@@ -28,10 +28,27 @@
 //   RETRY_AFTER_SECONDS      (5) — Retry-After sent with 503 while starting or draining.
 //   REGISTER_RETRY_INITIAL_MS (500) — first delay between registration attempts (doubles, with jitter).
 //   REGISTER_RETRY_MAX_MS    (30000) — cap of the registration retry delay.
-//   SHUTDOWN_TIMEOUT_MS      (30000) — on SIGTERM, exit 1 if deregistration and close take longer.
+//   ADMIN_PORT               (8081) — admin listener (GET /status, POST /admin/drain, POST /admin/force-close);
+//                            must differ from PORT. 0 picks a free port.
+//   ADMIN_HOST               (HOST) — admin listen address.
+//   ADMIN_TOKEN              (none) — bearer token for /admin/*; without it /admin/* answers 401.
+//   DRAIN_TIMEOUT_MS         (7200000 = 2 h) — how long a drain waits for clients to close their sockets;
+//                            the rest then get 1001 "Going Away".
+//   SIGTERM_DRAIN_TIMEOUT_MS (DRAIN_TIMEOUT_MS) — the same for a drain started by SIGTERM; set it below the
+//                            container's stopTimeout so clients get 1001 before SIGKILL.
+//   DRAIN_POLL_MS            (1000) — how often a drain looks at the connection count.
+//   SHUTDOWN_TIMEOUT_MS      (30000) — margin after the drain timeout (or after force-close) for 1001 close
+//                            handshakes, task-protection release and deregistration; past it the process
+//                            closes everything with 1001 and exits 1.
+//   ECS_AGENT_URI            (set by ECS) — container agent; enables task scale-in protection. Unset: skipped.
+//   TASK_PROTECTION_MINUTES  (60) — ExpiresInMinutes of each protection request, 1-2880.
+//   TASK_PROTECTION_RENEW_MS (half the period) — renew protection this often while sessions exist.
+//   TASK_PROTECTION_RELEASE_DELAY_MS (30000) — release protection once connections stayed at 0 this long.
+//   TASK_PROTECTION_RETRY_MS (5000) — first retry delay after a failed agent request (doubles, cap 60 s).
 //   LOG_LEVEL                (info) — debug, info, warn or error.
 
 import { isIPv4 } from 'node:net'
+import { MAX_PROTECTION_MINUTES } from './ecs-agent.js'
 import type { EcsTaskInfo } from './ecs-metadata.js'
 import { ConfigError } from './errors.js'
 import { isLogLevel } from './log.js'
@@ -63,6 +80,17 @@ export interface MediaNodeConfig {
   registerRetryInitialMs: number
   registerRetryMaxMs: number
   shutdownTimeoutMs: number
+  adminPort: number
+  adminHost: string | undefined
+  adminToken: string | undefined
+  drainTimeoutMs: number
+  sigtermDrainTimeoutMs: number
+  drainPollMs: number
+  ecsAgentUri: string | undefined
+  taskProtectionMinutes: number
+  taskProtectionRenewMs: number
+  taskProtectionReleaseDelayMs: number
+  taskProtectionRetryMs: number
   logLevel: LogLevel
 }
 
@@ -85,10 +113,20 @@ export function loadConfig(env: Env): MediaNodeConfig {
   const registerRetryInitialMs = int(env, 'REGISTER_RETRY_INITIAL_MS', 500, 1)
   const registerRetryMaxMs = int(env, 'REGISTER_RETRY_MAX_MS', 30_000, 1)
   if (registerRetryMaxMs < registerRetryInitialMs) throw new ConfigError('REGISTER_RETRY_MAX_MS must not be less than REGISTER_RETRY_INITIAL_MS')
+  const port = int(env, 'PORT', 8080, 0, 65535)
+  const adminPort = int(env, 'ADMIN_PORT', 8081, 0, 65535)
+  if (adminPort !== 0 && adminPort === port) throw new ConfigError(`ADMIN_PORT must differ from PORT (${port})`)
+  const ecsAgentUri = str(env, 'ECS_AGENT_URI')
+  if (ecsAgentUri !== undefined && !isHttpUrl(ecsAgentUri)) throw new ConfigError(`ECS_AGENT_URI ${JSON.stringify(ecsAgentUri)} is not an http URL`)
+  const drainTimeoutMs = int(env, 'DRAIN_TIMEOUT_MS', 2 * 60 * 60 * 1000, 0)
+  const taskProtectionMinutes = int(env, 'TASK_PROTECTION_MINUTES', 60, 1, MAX_PROTECTION_MINUTES)
+  const periodMs = taskProtectionMinutes * 60_000
+  const taskProtectionRenewMs = int(env, 'TASK_PROTECTION_RENEW_MS', periodMs / 2, 1)
+  if (taskProtectionRenewMs >= periodMs) throw new ConfigError(`TASK_PROTECTION_RENEW_MS must be below TASK_PROTECTION_MINUTES (${periodMs} ms)`)
   return {
     nodeId,
     host: str(env, 'HOST') ?? '0.0.0.0',
-    port: int(env, 'PORT', 8080, 0, 65535),
+    port,
     advertiseIpv4,
     advertisePort: optionalInt(env, 'ADVERTISE_PORT', 1, 65535),
     register: bool(env, 'CLOUDMAP_REGISTER', true),
@@ -108,6 +146,17 @@ export function loadConfig(env: Env): MediaNodeConfig {
     registerRetryInitialMs,
     registerRetryMaxMs,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 1),
+    adminPort,
+    adminHost: str(env, 'ADMIN_HOST'),
+    adminToken: str(env, 'ADMIN_TOKEN'),
+    drainTimeoutMs,
+    sigtermDrainTimeoutMs: int(env, 'SIGTERM_DRAIN_TIMEOUT_MS', drainTimeoutMs, 0),
+    drainPollMs: int(env, 'DRAIN_POLL_MS', 1000, 1),
+    ecsAgentUri,
+    taskProtectionMinutes,
+    taskProtectionRenewMs,
+    taskProtectionReleaseDelayMs: int(env, 'TASK_PROTECTION_RELEASE_DELAY_MS', 30_000, 0),
+    taskProtectionRetryMs: int(env, 'TASK_PROTECTION_RETRY_MS', 5_000, 1),
     logLevel,
   }
 }

@@ -1,6 +1,8 @@
 // Process entry: environment → config, ECS metadata → identity, start the
-// node, and on SIGTERM/SIGINT deregister and close (exit 0; exit 1 if that
-// fails or takes longer than SHUTDOWN_TIMEOUT_MS). Wiring only.
+// node (with its admin port and task protection). SIGTERM/SIGINT (or POST
+// /admin/drain) drains; a second signal force-closes (1001 now). The process
+// exits 0 once the node closed, 1 if deregistration failed or the hard limit
+// (drain timeout + SHUTDOWN_TIMEOUT_MS) passed. Wiring only.
 
 import { hostname } from 'node:os'
 import { loadConfig, resolveIdentity } from './config.js'
@@ -57,6 +59,16 @@ async function main(): Promise<void> {
       closeTimeoutMs: config.closeTimeoutMs,
       retryAfterSeconds: config.retryAfterSeconds,
       registration,
+      admin: { port: config.adminPort, ...(config.adminHost !== undefined ? { host: config.adminHost } : {}), token: config.adminToken },
+      drainTimeoutMs: config.drainTimeoutMs,
+      drainPollMs: config.drainPollMs,
+      taskProtection: {
+        agentUri: config.ecsAgentUri,
+        expiresInMinutes: config.taskProtectionMinutes,
+        renewAfterMs: config.taskProtectionRenewMs,
+        releaseDelayMs: config.taskProtectionReleaseDelayMs,
+        retryDelayMs: config.taskProtectionRetryMs,
+      },
       log,
     })
     log({ level: 'info', msg: 'media node started', nodeId: node.nodeId, nodeIdSource: identity.nodeIdSource, port: node.port, register: config.register })
@@ -65,29 +77,49 @@ async function main(): Promise<void> {
     process.exit(1)
   }
 
-  let stopping = false
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      log({ level: 'warn', msg: 'second signal, exiting now', signal })
+  const running = node
+  const cfg = config
+  running.whenClosed().then(
+    () => {
+      log({ level: 'info', msg: 'media node exiting', code: 0 })
+      process.exit(0)
+    },
+    (err: unknown) => {
+      log({ level: 'error', msg: 'shutdown failed', error: err instanceof Error ? err.message : String(err) })
       process.exit(1)
-    }
-    stopping = true
-    log({ level: 'info', msg: 'shutting down', signal })
-    const timer = setTimeout(() => {
-      log({ level: 'error', msg: 'shutdown timed out', timeoutMs: config.shutdownTimeoutMs })
-      process.exit(1)
-    }, config.shutdownTimeoutMs)
+    },
+  )
+  // Hard limit: whatever started the drain, the process is gone by drain timeout + margin.
+  void running.whenDraining().then((drain) => {
+    const timer = setTimeout(() => hardStop(`drain did not finish within ${drain.timeoutMs} + ${cfg.shutdownTimeoutMs} ms`), drain.timeoutMs + cfg.shutdownTimeoutMs)
     timer.unref()
-    node.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log({ level: 'error', msg: 'shutdown failed', error: err instanceof Error ? err.message : String(err) })
-        process.exit(1)
-      },
-    )
+  })
+  const hardStop = (why: string): void => {
+    log({ level: 'error', msg: 'shutdown timed out, closing everything with 1001', why })
+    running.closeAll(1001, 'Going Away')
+    setTimeout(() => process.exit(1), 1000).unref()
   }
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
+
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++
+    if (signals === 1) {
+      log({ level: 'info', msg: 'signal: draining', signal, activeConnections: running.status().activeConnections, timeoutMs: cfg.sigtermDrainTimeoutMs })
+      void running.drain(cfg.sigtermDrainTimeoutMs).catch(() => {})
+      return
+    }
+    if (signals === 2) {
+      log({ level: 'warn', msg: 'second signal: closing every session with 1001 now', signal })
+      running.forceClose()
+      const timer = setTimeout(() => hardStop('force-close did not finish'), cfg.shutdownTimeoutMs)
+      timer.unref()
+      return
+    }
+    log({ level: 'warn', msg: 'third signal, exiting now', signal })
+    process.exit(1)
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
 }
 
 void main()

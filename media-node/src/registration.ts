@@ -1,7 +1,8 @@
 // Cloud Map registration. Registers this node as an instance of the `media`
 // service (InstanceId = nodeId, AWS_INSTANCE_IPV4/PORT, custom attributes such
 // as status=ACTIVE), retrying with capped exponential backoff and reporting
-// each failure; deregisters on shutdown. Works against real Cloud Map (default
+// each failure; re-registers with changed attributes and reports custom
+// health (status=DRAINING + UNHEALTHY on drain); deregisters on shutdown. Works against real Cloud Map (default
 // credential chain) and against a local emulator (endpoint override).
 
 import { isIPv4 } from 'node:net'
@@ -12,6 +13,7 @@ import {
   ListServicesCommand,
   RegisterInstanceCommand,
   ServiceDiscoveryClient,
+  UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery'
 import type { ListNamespacesCommandOutput, ListServicesCommandOutput } from '@aws-sdk/client-servicediscovery'
 import type { Logger } from './log.js'
@@ -192,6 +194,29 @@ export class Registrar {
     const current = this.#registered
     if (current === undefined) return
     await this.register({ ...current, attributes: { ...current.attributes, ...attributes } })
+  }
+
+  /**
+   * Reports the instance's custom health (UpdateInstanceCustomHealthStatus;
+   * Cloud Map applies it after about 30 s). A service created without
+   * HealthCheckCustomConfig answers CustomHealthNotFound: logged, and
+   * resolves false. Resolves true when the status was sent; false also when
+   * the instance is not registered.
+   */
+  async setCustomHealth(status: 'HEALTHY' | 'UNHEALTHY'): Promise<boolean> {
+    const current = this.#registered
+    if (current === undefined || this.#serviceId === undefined) return false
+    try {
+      await this.#client.send(new UpdateInstanceCustomHealthStatusCommand({ ServiceId: this.#serviceId, InstanceId: current.instanceId, Status: status }))
+    } catch (err) {
+      if (errorName(err) === 'CustomHealthNotFound') {
+        this.#log({ level: 'info', msg: 'Cloud Map service has no custom health check; health not reported', serviceId: this.#serviceId, status })
+        return false
+      }
+      throw err
+    }
+    this.#log({ level: 'info', msg: 'Cloud Map custom health reported', serviceId: this.#serviceId, instanceId: current.instanceId, status })
+    return true
   }
 
   /** Deregisters the instance if it is registered; a missing instance counts as done. Tries up to 3 times. */

@@ -1,4 +1,5 @@
-// HTTP and upgrade handling. Plain requests get /status and /health (JSON);
+// HTTP and upgrade handling. Plain requests get /status, /health (liveness:
+// 200 while ACTIVE or DRAINING) and /ready (200 only while ACTIVE), as JSON;
 // upgrades to /ws/<sessionId> are checked (path, session id, handshake
 // headers, node status) before `ws` takes them over; every refusal is a real
 // `HTTP/1.1 <status>` response with a JSON `{error, code}` body, written on
@@ -9,8 +10,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { MediaNodeError, invalidSessionId, methodNotAllowed, notAccepting, notFound, upgradeRequired } from './errors.js'
+import type { DrainReport } from './drain.js'
 import type { Logger } from './log.js'
 import type { SessionHub } from './sessions.js'
+import type { TaskProtectionReport } from './task-protection.js'
 
 /** Session ids: 1-128 of A-Z a-z 0-9 '-' '_' '.'. */
 const SESSION_ID = /^[A-Za-z0-9._-]{1,128}$/
@@ -28,6 +31,10 @@ export interface StatusBody {
   startedAt: string
   /** Present when the node registers in Cloud Map. */
   registration?: { registered: boolean; attempts: number; lastError?: string }
+  /** Present once a drain started. */
+  drain?: DrainReport
+  /** Present when task protection is configured (ECS_AGENT_URI). */
+  taskProtection?: TaskProtectionReport
 }
 
 export interface MediaServerOptions {
@@ -127,16 +134,20 @@ function handleRequest(options: MediaServerOptions, req: IncomingMessage, res: S
   const url = parseUrl(req.url)
   const method = req.method ?? ''
   try {
-    if (url.pathname === '/status' || url.pathname === '/health') {
+    if (url.pathname === '/status' || url.pathname === '/health' || url.pathname === '/ready') {
       if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, 'GET, HEAD')
       const status = options.status()
       if (url.pathname === '/status') return sendJson(res, 200, status)
-      if (status.status !== 'ACTIVE') {
+      // /health is liveness (the container health check): a DRAINING node is
+      // alive and still serving its sessions, and must not be replaced for
+      // failing it. /ready says whether new sessions are accepted.
+      const up = url.pathname === '/health' ? status.status !== 'STARTING' : status.status === 'ACTIVE'
+      if (!up) {
         return sendJson(res, 503, { error: `node is ${status.status}`, code: 'NODE_UNAVAILABLE', status: status.status }, {
           'retry-after': String(options.retryAfterSeconds),
         })
       }
-      return sendJson(res, 200, { status: 'ok', nodeId: status.nodeId })
+      return sendJson(res, 200, { status: 'ok', nodeId: status.nodeId, nodeStatus: status.status })
     }
     if (wsPath(url.pathname, options.nodeId) !== undefined) throw upgradeRequired()
     throw notFound(url.pathname)
@@ -146,7 +157,8 @@ function handleRequest(options: MediaServerOptions, req: IncomingMessage, res: S
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+/** Writes a JSON response (no body for HEAD), never cached. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
     ...headers,

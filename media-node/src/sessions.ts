@@ -23,6 +23,8 @@ export interface SessionHubOptions {
   heartbeatIntervalMs: number
   /** After the node sends a close frame, terminate the socket if the close handshake has not finished within this time. */
   closeTimeoutMs: number
+  /** Called after every join and every connection end with the new number of open connections. */
+  onConnectionsChanged?: (activeConnections: number) => void
   log: Logger
 }
 
@@ -119,6 +121,7 @@ export class SessionHub {
     })
     ws.once('close', (code, reason) => this.#leave(peer, code, reason.toString()))
     this.#options.log({ level: 'debug', msg: 'connection open', sessionId: info.sessionId, echo: info.echo, remote: info.remote })
+    this.#options.onConnectionsChanged?.(this.#peers.size)
   }
 
   /**
@@ -219,6 +222,7 @@ export class SessionHub {
       ...(peer.error !== undefined ? { error: peer.error } : {}),
       ...(peer.remote !== undefined ? { remote: peer.remote } : {}),
     })
+    this.#options.onConnectionsChanged?.(this.#peers.size)
   }
 }
 

@@ -1,6 +1,6 @@
 // Refused upgrades and plain HTTP: real `HTTP/1.1 <status>` responses with a
 // JSON {error, code} body on the raw socket, which the node then closes;
-// /status and /health; 503 + Retry-After while DRAINING.
+// /status, /health and /ready; 503 + Retry-After while DRAINING (not on /health).
 
 import t from 'tap'
 import { getJson, openClient, parseResponse, rawExchange, startTestNode, upgradeRequest } from './helpers.js'
@@ -80,18 +80,24 @@ t.test('plain HTTP refusals have JSON bodies', async (t) => {
   t.match(await res.json(), { code: 'METHOD_NOT_ALLOWED' })
 })
 
-t.test('DRAINING: upgrades get 503 + Retry-After, /health 503, open connections stay', async (t) => {
+t.test('DRAINING: upgrades get 503 + Retry-After, /ready 503, /health stays 200 (liveness), open connections stay', async (t) => {
   const { node, url } = await startTestNode(t, { retryAfterSeconds: 7 })
   const open = await openClient(t, url('/ws/stay'))
+  t.equal((await getJson(node.port, '/ready')).status, 200, 'ready while ACTIVE')
   await node.startDraining()
   const { response } = await rawExchange(node.port, upgradeRequest('/ws/new'))
   const { statusLine, headers, body } = parseResponse(response)
   t.match(statusLine, /^HTTP\/1\.1 503 Service Unavailable$/)
   t.equal(headers['retry-after'], '7')
   t.match(JSON.parse(body), { code: 'NODE_UNAVAILABLE' })
+  const ready = await getJson(node.port, '/ready')
+  t.equal(ready.status, 503)
+  t.equal(ready.headers.get('retry-after'), '7')
+  t.match(ready.body, { code: 'NODE_UNAVAILABLE', status: 'DRAINING' })
+  // The ECS container health check uses /health: a draining node must not be replaced for failing it.
   const health = await getJson(node.port, '/health')
-  t.equal(health.status, 503)
-  t.equal(health.headers.get('retry-after'), '7')
+  t.equal(health.status, 200)
+  t.match(health.body, { status: 'ok', nodeStatus: 'DRAINING' })
   t.match((await getJson(node.port, '/status')).body, { status: 'DRAINING', activeConnections: 1 })
   t.equal(open.readyState, open.OPEN, 'existing connection still open')
 })
