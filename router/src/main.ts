@@ -1,9 +1,11 @@
 // Process entry point: config from the environment, start the router, and
-// shut down on SIGTERM/SIGINT (draining is refined in lifecycle/).
+// drain on SIGTERM/SIGINT (lifecycle/drain.ts). A second signal, or the hard
+// limit (sum of the drain timeouts plus a margin), exits at once.
 
 import { ConfigError, loadConfig } from './config.js'
 import { createRouter } from './router.js'
 import { createLogger, parseLogLevel } from './log.js'
+import { drainRouter } from './lifecycle/drain.js'
 
 async function main(): Promise<void> {
   let logger = createLogger({ base: { component: 'router' } })
@@ -21,8 +23,14 @@ async function main(): Promise<void> {
       }
       stopping = true
       logger.log('info', 'shutting down', { signal })
-      router
-        .close()
+      const d = config.drain
+      const hard = setTimeout(() => {
+        logger.log('error', 'drain exceeded its hard limit: exiting now', {})
+        logger.flush()
+        process.exit(1)
+      }, d.delayMs + d.httpTimeoutMs + d.timeoutMs + 10_000)
+      hard.unref()
+      drainRouter(router, { delayMs: d.delayMs, httpTimeoutMs: d.httpTimeoutMs, timeoutMs: d.timeoutMs })
         .then(() => {
           logger.flush()
           process.exit(0)

@@ -87,6 +87,8 @@ export class MainServer {
       return
     }
     const requestId = requestIdFrom(req.headers)
+    // While draining, every response ends its connection so clients move to other routers.
+    if (!this.#d.isServing()) res.setHeader('connection', 'close')
     const socket = req.socket
     const client = clientIp(socket)
     this.#inflight.add(res)
@@ -328,15 +330,14 @@ export class MainServer {
   }
 
   /** Stop accepting; resolves when the listener is closed (connections may remain). */
-  stopAccepting(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve())
-      this.server.closeIdleConnections()
-    })
+  /** Stop accepting connections and drop idle keep-alive ones; busy ones finish their request. */
+  stopAccepting(): void {
+    if (this.server.listening) this.server.close()
+    this.server.closeIdleConnections()
   }
 
   async close(): Promise<void> {
-    await this.stopAccepting()
+    this.stopAccepting()
     this.server.closeAllConnections()
     for (const t of this.ws.tunnels) {
       t.client.destroy()
