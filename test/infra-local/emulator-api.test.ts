@@ -32,7 +32,7 @@ import {
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery'
 import { startEmulator } from '../../infra/local/src/emulator/index.js'
-import { ensurePrivateDnsNamespace, ensureService, registerInstance } from '../../infra/local/src/emulator/sdk-setup.js'
+import { emulatorClient, ensurePrivateDnsNamespace, ensureService, registerInstance } from '../../infra/local/src/emulator/sdk-setup.js'
 import { rejectsWith, setup } from './helpers.js'
 
 t.test('namespaces: create, get, list, operation, duplicates', async (t) => {
@@ -241,9 +241,12 @@ t.test('InstancesRevision moves on register/deregister/attribute change, not on 
 })
 
 t.test('throttle switch answers RequestLimitExceeded for the chosen share of discovery calls', async (t) => {
-  const { emu, client } = await setup(t)
-  const nsId = await ensurePrivateDnsNamespace(client, 'svc.local')
-  await ensureService(client, { namespaceId: nsId, name: 'media', records: [{ type: 'A', ttl: 10 }] })
+  const { emu, client: setupClient } = await setup(t)
+  const nsId = await ensurePrivateDnsNamespace(setupClient, 'svc.local')
+  await ensureService(setupClient, { namespaceId: nsId, name: 'media', records: [{ type: 'A', ttl: 10 }] })
+  // One attempt: the SDK retries RequestLimitExceeded on its own otherwise.
+  const client = emulatorClient(emu.apiEndpoint, { maxAttempts: 1 })
+  t.teardown(() => client.destroy())
   const discover = (): Promise<unknown> => client.send(new DiscoverInstancesCommand({ NamespaceName: 'svc.local', ServiceName: 'media' }))
   const revision = (): Promise<unknown> => client.send(new DiscoverInstancesRevisionCommand({ NamespaceName: 'svc.local', ServiceName: 'media' }))
 

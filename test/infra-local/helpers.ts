@@ -9,11 +9,14 @@ import { emulatorClient } from '../../infra/local/src/emulator/sdk-setup.js'
 /** The type of `t` inside a subtest. */
 export type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 
-/** Start an emulator on ephemeral ports (quiet log) and a one-attempt client; both close in teardown. */
+/**
+ * Start an emulator on ephemeral ports (quiet log) and an SDK client with its
+ * default retries (client errors such as NotFound are never retried); both
+ * close in teardown. Tests of throttling make their own one-attempt client.
+ */
 export async function setup(t: TapTest, options: EmulatorOptions = {}): Promise<{ emu: Emulator; client: ServiceDiscoveryClient }> {
   const emu = await startEmulator({ log: () => {}, ...options })
-  // One attempt: the SDK would otherwise retry throttling errors on its own.
-  const client = emulatorClient(emu.apiEndpoint, { maxAttempts: 1 })
+  const client = emulatorClient(emu.apiEndpoint)
   t.teardown(async () => {
     client.destroy()
     await emu.close()

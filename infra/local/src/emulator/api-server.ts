@@ -71,7 +71,10 @@ export class ApiServer {
         else res.destroy()
       })
     })
-    this.#server.keepAliveTimeout = 5000
+    // Longer than SDK clients keep idle sockets, so a client never reuses a
+    // socket the server is just closing (that race surfaces as ECONNRESET).
+    this.#server.keepAliveTimeout = 65_000
+    this.#server.headersTimeout = 66_000
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
