@@ -42,7 +42,9 @@ t.test('SIGTERM drains HTTP and WebSockets, then exits 0', async (t) => {
   await new Promise((r) => setTimeout(r, 200)) // the request is now at the upstream
 
   rp.child.kill('SIGTERM')
-  // /health answers 503 during the drain delay (poll until the listener closes).
+  // Signals arrive asynchronously: wait for the router to say it saw it, then
+  // /health must answer 503 on every poll until the listener closes.
+  while (!rp.lines.some((l) => l.includes('draining: /health is 503'))) await new Promise((r) => setTimeout(r, 10))
   const healthStatuses: number[] = []
   for (;;) {
     try {
