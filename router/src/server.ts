@@ -21,6 +21,7 @@ import { HttpForwarder, PayloadTooLargeError } from './proxy/http.js'
 import { WebSocketProxy } from './proxy/websocket.js'
 import { requestIdFrom, type ForwardContext } from './proxy/headers.js'
 import { sendError, sendJson, writeRawError } from './proxy/respond.js'
+import { AllocationHandler } from './allocation/handler.js'
 
 export interface MainServerDeps {
   readonly config: RouterConfig
@@ -52,12 +53,20 @@ export class MainServer {
   readonly ws: WebSocketProxy
   readonly #d: MainServerDeps
   readonly #inflight = new Set<ServerResponse>()
+  readonly #allocation: AllocationHandler
 
   constructor(deps: MainServerDeps) {
     this.#d = deps
     const c = deps.config
     this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes })
     this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs })
+    this.#allocation = new AllocationHandler({
+      cache: deps.cache,
+      mediaService: c.routes.mediaService,
+      outliers: deps.outliers,
+      dispatcher: this.http.agent,
+      retryAfterSeconds: c.retryAfterSeconds,
+    })
     this.server = createServer(
       {
         maxHeaderSize: c.client.maxHeaderBytes,
@@ -119,6 +128,11 @@ export class MainServer {
       }
     })
     try {
+      if (AllocationHandler.matches(url)) {
+        routeName = 'allocate'
+        await this.#allocation.handle(req, res, requestId)
+        return
+      }
       const match = matchRoute(this.#d.routes(), url)
       routeName = match.route.name
       const limit = this.#d.config.client.maxBodyBytes
