@@ -119,6 +119,7 @@ export class TaskProtection {
     }
     const agentUri = this.#agentUri
     this.#run(async () => {
+      this.#requests++
       try {
         const state = await getTaskProtection(agentUri, this.#timeoutMs)
         this.#ok(state)
