@@ -25,6 +25,47 @@ t.test('defaults', async (t) => {
   t.ok(c.maxPayloadBytes > 1024 * 1024, 'a 1 MiB message fits')
 })
 
+t.test('drain, admin and task protection defaults and values', async (t) => {
+  t.match(loadConfig({}), {
+    adminPort: 8081,
+    adminHost: undefined,
+    adminToken: undefined,
+    drainTimeoutMs: 7_200_000,
+    sigtermDrainTimeoutMs: 7_200_000,
+    drainPollMs: 1000,
+    shutdownTimeoutMs: 30_000,
+    ecsAgentUri: undefined,
+    taskProtectionMinutes: 60,
+    taskProtectionRenewMs: 30 * 60_000,
+    taskProtectionReleaseDelayMs: 30_000,
+    taskProtectionRetryMs: 5000,
+  })
+  t.match(
+    loadConfig({
+      ADMIN_PORT: '9091',
+      ADMIN_TOKEN: ' s3cret ',
+      DRAIN_TIMEOUT_MS: '60000',
+      DRAIN_POLL_MS: '50',
+      ECS_AGENT_URI: 'http://169.254.170.2/api/abc-123',
+      TASK_PROTECTION_MINUTES: '2880',
+      TASK_PROTECTION_RELEASE_DELAY_MS: '0',
+    }),
+    {
+      adminPort: 9091,
+      adminToken: 's3cret',
+      drainTimeoutMs: 60_000,
+      sigtermDrainTimeoutMs: 60_000,
+      drainPollMs: 50,
+      ecsAgentUri: 'http://169.254.170.2/api/abc-123',
+      taskProtectionMinutes: 2880,
+      taskProtectionRenewMs: 1440 * 60_000,
+      taskProtectionReleaseDelayMs: 0,
+    },
+  )
+  t.equal(loadConfig({ DRAIN_TIMEOUT_MS: '60000', SIGTERM_DRAIN_TIMEOUT_MS: '100000' }).sigtermDrainTimeoutMs, 100_000)
+  t.equal(loadConfig({ PORT: '0', ADMIN_PORT: '0' }).adminPort, 0, 'both 0 (tests) is fine')
+})
+
 t.test('values are parsed', async (t) => {
   const c = loadConfig({
     NODE_ID: 'node-7',
@@ -66,6 +107,16 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ HEARTBEAT_INTERVAL_MS: '1.5' }, /^HEARTBEAT_INTERVAL_MS/],
   [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL/],
   [{ ECS_CONTAINER_METADATA_URI_V4: 'nope' }, /^ECS_CONTAINER_METADATA_URI_V4/],
+  [{ ADMIN_PORT: '8080' }, /^ADMIN_PORT must differ from PORT/],
+  [{ PORT: '9000', ADMIN_PORT: '9000' }, /^ADMIN_PORT must differ from PORT/],
+  [{ ADMIN_PORT: '65536' }, /^ADMIN_PORT/],
+  [{ DRAIN_TIMEOUT_MS: '2h' }, /^DRAIN_TIMEOUT_MS/],
+  [{ DRAIN_POLL_MS: '0' }, /^DRAIN_POLL_MS/],
+  [{ ECS_AGENT_URI: '169.254.170.2/api/x' }, /^ECS_AGENT_URI/],
+  [{ TASK_PROTECTION_MINUTES: '0' }, /^TASK_PROTECTION_MINUTES/],
+  [{ TASK_PROTECTION_MINUTES: '2881' }, /^TASK_PROTECTION_MINUTES/],
+  [{ TASK_PROTECTION_MINUTES: '10', TASK_PROTECTION_RENEW_MS: '600000' }, /^TASK_PROTECTION_RENEW_MS/],
+  [{ TASK_PROTECTION_RETRY_MS: '0' }, /^TASK_PROTECTION_RETRY_MS/],
 ]
 for (const [env, message] of bad) {
   t.test(`bad config names its variable: ${JSON.stringify(env).slice(0, 60)}`, async (t) => {

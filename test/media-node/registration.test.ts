@@ -63,7 +63,7 @@ async function freePort(): Promise<number> {
 
 t.test('registers with its attributes, marks DRAINING, deregisters on close', async (t) => {
   const cloud = await startCloud(t)
-  const { node } = await startTestNode(t, {
+  const { node, logs } = await startTestNode(t, {
     nodeId: 'media-1',
     registration: {
       endpoint: cloud.emulator.apiEndpoint,
@@ -88,6 +88,9 @@ t.test('registers with its attributes, marks DRAINING, deregisters on close', as
   await node.startDraining()
   const draining = await instances(cloud.client)
   t.match(draining[0]?.Attributes, { status: 'DRAINING', AWS_INSTANCE_PORT: String(node.port) }, 'Cloud Map says DRAINING')
+  // This service has no HealthCheckCustomConfig: CustomHealthNotFound is logged, not fatal.
+  t.ok(logs.some((e) => e['msg'] === 'Cloud Map service has no custom health check; health not reported'), 'CustomHealthNotFound tolerated')
+  t.notOk(logs.some((e) => e['level'] === 'warn' || e['level'] === 'error'), 'no warning for it')
 
   await node.close()
   t.same(await instances(cloud.client), [], 'gone after close')

@@ -1,0 +1,88 @@
+// The admin port: GET /status without a token; /admin/* only with the exact
+// bearer token (401 JSON otherwise, and always when ADMIN_TOKEN is unset);
+// wrong methods and unknown admin paths; the bearer check itself.
+
+import t from 'tap'
+import { bearerMatches } from '../../media-node/src/auth.js'
+import { openClient, startTestNode } from './helpers.js'
+
+const TOKEN = 'admin-secret-9f8e7d'
+
+async function call(port: number, method: string, path: string, authorization?: string) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: authorization === undefined ? {} : { authorization } })
+  return { status: res.status, headers: res.headers, body: (await res.json()) as unknown }
+}
+
+t.test('GET /status on the admin port needs no token', async (t) => {
+  const { node, url } = await startTestNode(t, { admin: { port: 0, token: TOKEN } })
+  t.not(node.adminPort, node.port, 'a separate port')
+  await openClient(t, url('/ws/x'))
+  const res = await call(node.adminPort ?? 0, 'GET', '/status')
+  t.equal(res.status, 200)
+  t.match(res.body, { nodeId: 'node-a', status: 'ACTIVE', activeConnections: 1 })
+  t.equal((await call(node.adminPort ?? 0, 'POST', '/status')).status, 405)
+})
+
+t.test('/admin/* without the right bearer token: 401 JSON, nothing happens', async (t) => {
+  const { node } = await startTestNode(t, { admin: { port: 0, token: TOKEN } })
+  const port = node.adminPort ?? 0
+  for (const [name, header] of [
+    ['no header', undefined],
+    ['wrong token', 'Bearer admin-secret-9f8e7e'],
+    ['prefix of the token', 'Bearer admin-secret'],
+    ['token plus more', `Bearer ${TOKEN}x`],
+    ['empty bearer', 'Bearer '],
+    ['basic scheme', `Basic ${TOKEN}`],
+    ['token without scheme', TOKEN],
+  ] as const) {
+    for (const path of ['/admin/drain', '/admin/force-close', '/admin/unknown']) {
+      const res = await call(port, 'POST', path, header)
+      t.equal(res.status, 401, `${name} ${path}`)
+      t.match(res.body, { code: 'UNAUTHORIZED', error: 'missing or wrong bearer token' })
+      t.match(res.headers.get('www-authenticate'), /^Bearer /)
+    }
+  }
+  t.equal(node.status().status, 'ACTIVE', 'no drain happened')
+})
+
+t.test('with the token: wrong method 405, unknown admin path 404, lower-case scheme accepted', async (t) => {
+  const { node } = await startTestNode(t, { admin: { port: 0, token: TOKEN } })
+  const port = node.adminPort ?? 0
+  const get = await call(port, 'GET', '/admin/drain', `Bearer ${TOKEN}`)
+  t.equal(get.status, 405)
+  t.equal(get.headers.get('allow'), 'POST')
+  t.equal((await call(port, 'POST', '/admin/nope', `Bearer ${TOKEN}`)).status, 404)
+  t.equal((await call(port, 'GET', '/nope')).status, 404)
+  t.equal(node.status().status, 'ACTIVE')
+  const drained = await call(port, 'POST', '/admin/drain', `bearer ${TOKEN}`)
+  t.equal(drained.status, 202)
+  await node.whenClosed()
+})
+
+t.test('without ADMIN_TOKEN every /admin/* request is 401', async (t) => {
+  const { node } = await startTestNode(t, { admin: { port: 0, token: undefined } })
+  const res = await call(node.adminPort ?? 0, 'POST', '/admin/drain', 'Bearer anything')
+  t.equal(res.status, 401)
+  t.match(res.body, { code: 'UNAUTHORIZED', error: /ADMIN_TOKEN is not set/ })
+  t.equal(node.status().status, 'ACTIVE')
+  t.equal((await call(node.adminPort ?? 0, 'GET', '/status')).status, 200, '/status still works')
+})
+
+t.test('the admin port must differ from the WebSocket port', async (t) => {
+  await t.rejects(startTestNode(t, { port: 18_181, admin: { port: 18_181, token: TOKEN } }), { name: 'ConfigError', message: /admin.port/ })
+})
+
+t.test('bearerMatches', async (t) => {
+  const cases: [string | undefined, string | undefined, boolean][] = [
+    [`Bearer ${TOKEN}`, TOKEN, true],
+    [`bearer   ${TOKEN}  `, TOKEN, true],
+    [`Bearer ${TOKEN}`, undefined, false],
+    [`Bearer ${TOKEN}`, '', false],
+    [undefined, TOKEN, false],
+    ['Bearer', TOKEN, false],
+    ['Bearer ', '', false],
+    [`Bearer ${TOKEN} extra`, TOKEN, false],
+    [`Bearer ${TOKEN.toUpperCase()}`, TOKEN, false],
+  ]
+  for (const [header, token, want] of cases) t.equal(bearerMatches(header, token), want, `${String(header)} vs ${String(token)}`)
+})
