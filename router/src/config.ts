@@ -88,6 +88,8 @@ export interface RouterConfig {
     /** 0 = established WebSockets never time out for idleness. */
     readonly idleTimeoutMs: number
   }
+  /** Worker processes sharing the listener (node:cluster); 1 = single process. */
+  readonly workers: number
   readonly retryAfterSeconds: number
   readonly accessLog: boolean
   readonly drain: {
@@ -151,6 +153,7 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['CLIENT_KEEPALIVE_TIMEOUT_MS', '65000', 'Idle keep-alive time of client connections; keep it above the ALB idle timeout.'],
   ['WS_HANDSHAKE_TIMEOUT_MS', '10000', 'Time for the upstream to answer a WebSocket upgrade (→ 504).'],
   ['WS_IDLE_TIMEOUT_MS', '0', 'Close established WebSockets idle this long; 0 = never.'],
+  ['ROUTER_WORKERS', '1', 'Worker processes sharing the main port (node:cluster; the primary serves the admin port and aggregates metrics). Each process may hold ~20,000 fds, i.e. ~9,990 proxied WebSockets.'],
   ['RETRY_AFTER_SECONDS', '5', 'Retry-After sent with 503 when a target has no healthy instance.'],
   ['ACCESS_LOG', 'true', 'One JSON line per request/connection end on stdout.'],
   ['DRAIN_DELAY_MS', '15000', 'After SIGTERM: keep serving with /health 503 this long (ALB notices), then stop accepting.'],
@@ -305,6 +308,7 @@ export function loadConfig(env: Env = process.env): RouterConfig {
       handshakeTimeoutMs: r.int('WS_HANDSHAKE_TIMEOUT_MS', 10_000, 1, 600_000),
       idleTimeoutMs: r.int('WS_IDLE_TIMEOUT_MS', 0, 0, 86_400_000),
     },
+    workers: r.int('ROUTER_WORKERS', 1, 1, 64),
     retryAfterSeconds: r.int('RETRY_AFTER_SECONDS', 5, 0, 86_400),
     accessLog: r.bool('ACCESS_LOG', true),
     drain: {

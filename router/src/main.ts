@@ -1,22 +1,36 @@
-// Process entry point: config from the environment, start the router, and
-// drain on SIGTERM/SIGINT (lifecycle/drain.ts). A second signal, or the hard
-// limit (sum of the drain timeouts plus a margin), exits at once.
+// Process entry point: config from the environment, start the router (or, with
+// ROUTER_WORKERS > 1, a cluster primary and its workers), and drain on
+// SIGTERM/SIGINT (lifecycle/drain.ts). A second signal, or the hard limit (sum
+// of the drain timeouts plus a margin), exits at once.
 
+import { AggregatorRegistry } from 'prom-client'
 import { ConfigError, loadConfig } from './config.js'
 import { createRouter } from './router.js'
 import { createLogger, parseLogLevel } from './log.js'
 import { drainRouter } from './lifecycle/drain.js'
+import { isClusterPrimary, isClusterWorker, runPrimary, serveAsWorker } from './lifecycle/cluster.js'
 
 async function main(): Promise<void> {
   let logger = createLogger({ base: { component: 'router' } })
   try {
-    logger = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL), base: { component: 'router' } })
+    logger = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL), base: { component: 'router', ...(isClusterWorker() ? { pid: process.pid } : {}) } })
     const config = loadConfig(process.env)
-    const router = createRouter(config, { logger })
+    if (isClusterPrimary(config)) {
+      await runPrimary(config, logger)
+      return
+    }
+    const worker = isClusterWorker()
+    const router = createRouter(config, { logger, admin: !worker })
+    if (worker) {
+      // Constructing one installs prom-client's worker-side IPC listener; then point it at our registry.
+      new AggregatorRegistry()
+      AggregatorRegistry.setRegistries([router.metrics.registry])
+    }
     await router.listen()
     let stopping = false
     const stop = (signal: string): void => {
       if (stopping) {
+        if (signal === 'primary') return
         logger.log('warn', 'second signal: exiting now', { signal })
         logger.flush()
         process.exit(1)
@@ -41,8 +55,15 @@ async function main(): Promise<void> {
           process.exit(1)
         })
     }
-    process.on('SIGTERM', () => stop('SIGTERM'))
-    process.on('SIGINT', () => stop('SIGINT'))
+    if (worker) {
+      // The primary decides when to drain; a terminal's Ctrl-C reaches the whole group.
+      process.on('SIGINT', () => undefined)
+      process.on('SIGTERM', () => stop('SIGTERM'))
+      serveAsWorker(router, () => stop('primary'), () => ({ pid: process.pid, targets: router.cache.view() }))
+    } else {
+      process.on('SIGTERM', () => stop('SIGTERM'))
+      process.on('SIGINT', () => stop('SIGINT'))
+    }
   } catch (err) {
     const msg = err instanceof ConfigError ? `invalid configuration: ${err.message}` : `start-up failed: ${err instanceof Error ? err.message : String(err)}`
     process.stderr.write(`${msg}\n`)

@@ -29,6 +29,8 @@ export interface RouterDeps {
   readonly metrics?: RouterMetrics
   /** Override the Cloud Map API client (DISCOVERY_MODE=cloudmap). */
   readonly cloudmapApi?: CloudMapApi
+  /** False in cluster workers: the primary serves the admin port. */
+  readonly admin?: boolean
 }
 
 export interface Router {
@@ -139,6 +141,10 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     adminPort: () => portOf(admin),
     async listen() {
       await listenOn(main.server, config.port, config.host)
+      if (deps.admin === false) {
+        logger.log('info', 'worker listening', { port: portOf(main.server), pid: process.pid })
+        return
+      }
       await listenOn(admin, config.adminPort, config.adminHost)
       logger.log('info', 'router listening', { port: portOf(main.server), adminPort: portOf(admin), discovery: discovery.name, namespace: config.namespace })
     },
@@ -147,7 +153,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     },
     async close() {
       serving = false
-      await Promise.all([main.close(), new Promise<void>((r) => admin.close(() => r()))])
+      await Promise.all([main.close(), admin.listening ? new Promise<void>((r) => admin.close(() => r())) : Promise.resolve()])
       admin.closeAllConnections()
       await cache.close()
       logger.flush()
