@@ -13,6 +13,7 @@ import { WebSocket } from 'ws'
 import { startEmulator } from '../../infra/local/src/emulator/index.js'
 import { emulatorClient, ensurePrivateDnsNamespace, ensureService } from '../../infra/local/src/emulator/sdk-setup.js'
 import { spawnNode } from './fixtures/child.js'
+import { startSwitchProxy } from './fixtures/switch-proxy.js'
 import { closed, collect, getJson, openClient, parseResponse, rawExchange, startTestNode, upgradeRequest, waitFor } from './helpers.js'
 import type { Message } from './helpers.js'
 
@@ -182,4 +183,28 @@ t.test('force-close during a drain ends the wait', async (t) => {
   t.match(await done, { code: 1001, reason: 'Going Away' })
   await draining
   t.ok(logs.some((l) => l['msg'] === 'force-close: closing connections with 1001'))
+})
+
+t.test('hard limit: Cloud Map stops answering mid-drain; 1001 at the drain timeout, exit 1 at drain timeout + SHUTDOWN_TIMEOUT_MS', async (t) => {
+  const cloud = await cloudWithCustomHealth(t)
+  const proxy = await startSwitchProxy(t, cloud.emulator.apiEndpoint)
+  const proc = spawnNode(t, {
+    NODE_ID: 'hung-cloud',
+    ADVERTISE_IPV4: '127.0.0.1',
+    CLOUDMAP_ENDPOINT: `http://127.0.0.1:${proxy.port}`,
+    CLOUDMAP_SERVICE_ID: cloud.serviceId,
+    DRAIN_TIMEOUT_MS: '200',
+    SHUTDOWN_TIMEOUT_MS: '500',
+    DRAIN_POLL_MS: '20',
+  })
+  const port = Number((await proc.line((l) => l['msg'] === 'media node listening', 'listening'))['port'])
+  await proc.line((l) => l['msg'] === 'media node active', 'registered')
+  const ws = await openClient(t, `ws://127.0.0.1:${port}/ws/hung`)
+  const done = closed(ws)
+  proxy.blackhole()
+  proc.child.kill('SIGTERM')
+  t.match(await done, { code: 1001, reason: 'Going Away' }, 'the socket still gets 1001 at the drain timeout')
+  t.equal((await proc.exited).code, 1, 'exit 1: the drain could not finish')
+  t.ok(proc.lines.some((l) => l['msg'] === 'shutdown timed out, closing everything with 1001'))
+  t.notOk(proc.lines.some((l) => l['msg'] === 'deregistered from Cloud Map'))
 })
