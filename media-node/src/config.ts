@@ -33,7 +33,7 @@
 //   ADMIN_HOST               (HOST) — admin listen address.
 //   ADMIN_TOKEN              (none) — bearer token for /admin/*; without it /admin/* answers 401.
 //   DRAIN_TIMEOUT_MS         (7200000 = 2 h) — how long a drain waits for clients to close their sockets;
-//                            the rest then get 1001 "Going Away".
+//                            the rest then get 1001 "Going Away". At most 172800000 (48 h).
 //   SIGTERM_DRAIN_TIMEOUT_MS (DRAIN_TIMEOUT_MS) — the same for a drain started by SIGTERM; set it below the
 //                            container's stopTimeout so clients get 1001 before SIGKILL.
 //   DRAIN_POLL_MS            (1000) — how often a drain looks at the connection count.
@@ -44,7 +44,7 @@
 //   TASK_PROTECTION_MINUTES  (60) — ExpiresInMinutes of each protection request, 1-2880.
 //   TASK_PROTECTION_RENEW_MS (half the period) — renew protection this often while sessions exist.
 //   TASK_PROTECTION_RELEASE_DELAY_MS (30000) — release protection once connections stayed at 0 this long.
-//   TASK_PROTECTION_RETRY_MS (5000) — first retry delay after a failed agent request (doubles, cap 60 s).
+//   TASK_PROTECTION_RETRY_MS (5000) — first retry delay after a failed agent request (doubles, cap 60 s); at most 60000.
 //   LOG_LEVEL                (info) — debug, info, warn or error.
 
 import { isIPv4 } from 'node:net'
@@ -96,6 +96,11 @@ export interface MediaNodeConfig {
 
 type Env = Readonly<Record<string, string | undefined>>
 
+/** Longest drain: 48 h, as long as ECS task protection can last. */
+const MAX_DRAIN_MS = MAX_PROTECTION_MINUTES * 60_000
+/** Longest delay a Node timer takes (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** Parses the environment. Throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env): MediaNodeConfig {
   const nodeId = str(env, 'NODE_ID')
@@ -118,7 +123,7 @@ export function loadConfig(env: Env): MediaNodeConfig {
   if (adminPort !== 0 && adminPort === port) throw new ConfigError(`ADMIN_PORT must differ from PORT (${port})`)
   const ecsAgentUri = str(env, 'ECS_AGENT_URI')
   if (ecsAgentUri !== undefined && !isHttpUrl(ecsAgentUri)) throw new ConfigError(`ECS_AGENT_URI ${JSON.stringify(ecsAgentUri)} is not an http URL`)
-  const drainTimeoutMs = int(env, 'DRAIN_TIMEOUT_MS', 2 * 60 * 60 * 1000, 0)
+  const drainTimeoutMs = int(env, 'DRAIN_TIMEOUT_MS', 2 * 60 * 60 * 1000, 0, MAX_DRAIN_MS)
   const taskProtectionMinutes = int(env, 'TASK_PROTECTION_MINUTES', 60, 1, MAX_PROTECTION_MINUTES)
   const periodMs = taskProtectionMinutes * 60_000
   const taskProtectionRenewMs = int(env, 'TASK_PROTECTION_RENEW_MS', periodMs / 2, 1)
@@ -145,18 +150,18 @@ export function loadConfig(env: Env): MediaNodeConfig {
     retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 0),
     registerRetryInitialMs,
     registerRetryMaxMs,
-    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 1),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 1, MAX_TIMER_MS - MAX_DRAIN_MS),
     adminPort,
     adminHost: str(env, 'ADMIN_HOST'),
     adminToken: str(env, 'ADMIN_TOKEN'),
     drainTimeoutMs,
-    sigtermDrainTimeoutMs: int(env, 'SIGTERM_DRAIN_TIMEOUT_MS', drainTimeoutMs, 0),
+    sigtermDrainTimeoutMs: int(env, 'SIGTERM_DRAIN_TIMEOUT_MS', drainTimeoutMs, 0, MAX_DRAIN_MS),
     drainPollMs: int(env, 'DRAIN_POLL_MS', 1000, 1),
     ecsAgentUri,
     taskProtectionMinutes,
     taskProtectionRenewMs,
-    taskProtectionReleaseDelayMs: int(env, 'TASK_PROTECTION_RELEASE_DELAY_MS', 30_000, 0),
-    taskProtectionRetryMs: int(env, 'TASK_PROTECTION_RETRY_MS', 5_000, 1),
+    taskProtectionReleaseDelayMs: int(env, 'TASK_PROTECTION_RELEASE_DELAY_MS', 30_000, 0, MAX_TIMER_MS),
+    taskProtectionRetryMs: int(env, 'TASK_PROTECTION_RETRY_MS', 5_000, 1, 60_000),
     logLevel,
   }
 }

@@ -101,6 +101,9 @@ export interface MediaNode {
   close(): Promise<void>
 }
 
+/** Longest drain: 48 h (the longest ECS task protection). */
+const MAX_DRAIN_MS = 48 * 60 * 60 * 1000
+
 const DEFAULTS = {
   host: '0.0.0.0',
   port: 8080,
@@ -125,7 +128,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     heartbeatIntervalMs: integer('heartbeatIntervalMs', options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs, 0),
     closeTimeoutMs: integer('closeTimeoutMs', options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs, 0),
     retryAfterSeconds: integer('retryAfterSeconds', options.retryAfterSeconds ?? DEFAULTS.retryAfterSeconds, 0),
-    drainTimeoutMs: integer('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs, 0),
+    drainTimeoutMs: integer('drainTimeoutMs', options.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs, 0, MAX_DRAIN_MS),
     drainPollMs: integer('drainPollMs', options.drainPollMs ?? DEFAULTS.drainPollMs, 1),
   }
   const admin = options.admin === undefined || options.admin === false ? undefined : options.admin
@@ -326,7 +329,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   })
   const drain = (timeoutMs: number = settings.drainTimeoutMs): Promise<void> => {
     if (draining !== undefined) return draining
-    integer('timeoutMs', timeoutMs, 0)
+    integer('timeoutMs', timeoutMs, 0, MAX_DRAIN_MS)
     enterDraining()
     // Nothing to wait for: skip the Cloud Map DRAINING step and deregister at once.
     if (hub.activeConnections > 0) marking ??= markDraining()
