@@ -11,7 +11,7 @@ import type { DiscoveryCache } from './discovery/cache.js'
 import { targetKey, type Endpoint } from './discovery/discovery.js'
 import { NoHealthyEndpointError, RouterError } from './errors.js'
 import type { Logger } from './log.js'
-import type { RouterMetrics } from './admin/metrics.js'
+import type { RouterMetrics, WsCloseReason } from './admin/metrics.js'
 import type { Balancer } from './balancing/balancer.js'
 import type { LoadTracker } from './balancing/load-tracker.js'
 import type { OutlierDetector } from './balancing/outlier.js'
@@ -19,6 +19,7 @@ import { eligibleEndpoints, isDraining } from './balancing/eligibility.js'
 import { matchRoute, type RouteMatch, type RouteTable } from './routing/routes.js'
 import { HttpForwarder, PayloadTooLargeError } from './proxy/http.js'
 import { WebSocketProxy } from './proxy/websocket.js'
+import type { Tunnel } from './proxy/tunnel.js'
 import { requestIdFrom, type ForwardContext } from './proxy/headers.js'
 import { sendError, sendJson, writeRawError } from './proxy/respond.js'
 import { AllocationHandler } from './allocation/handler.js'
@@ -43,6 +44,11 @@ function clientIp(socket: Socket | Duplex | null): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr
 }
 
+/** Shared 'error' listener for upgrade sockets (no per-socket closure). */
+function destroySelf(this: Duplex): void {
+  this.destroy()
+}
+
 function isTls(socket: Socket | Duplex | null): boolean {
   return socket !== null && 'encrypted' in socket && socket.encrypted === true
 }
@@ -59,7 +65,7 @@ export class MainServer {
     this.#d = deps
     const c = deps.config
     this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes })
-    this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs })
+    this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs }, (t, reason) => this.#tunnelClosed(t, reason))
     this.#allocation = new AllocationHandler({
       cache: deps.cache,
       mediaService: c.routes.mediaService,
@@ -219,7 +225,7 @@ export class MainServer {
     const requestId = requestIdFrom(req.headers)
     let routeName = 'none'
     let endpoint: Endpoint | undefined
-    socket.on('error', () => socket.destroy())
+    socket.on('error', destroySelf)
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') {
       const s = socket as Socket
       s.setNoDelay(true)
@@ -249,11 +255,12 @@ export class MainServer {
         tried.add(endpoint.id)
         const ep = endpoint
         this.#d.load.start(ep)
-        const result = await this.ws.handshake(req, socket, head, ep, match.upstreamPath, ctx)
+        const meta = { route: routeName, requestId, path: url.length > 512 ? `${url.slice(0, 512)}…` : url, started }
+        const result = await this.ws.handshake(req, socket, head, ep, match.upstreamPath, ctx, meta)
         if (result.kind === 'established') {
           this.#d.outliers.success(ep)
-          void result.tunnel.closed.then(() => this.#d.load.end(ep))
-          this.#trackTunnel(routeName, result.tunnel, requestId, url, started)
+          this.#d.metrics.wsOpened.labels(routeName).inc()
+          this.#d.metrics.wsActive.labels(routeName).inc()
           return
         }
         this.#d.load.end(ep)
@@ -279,35 +286,33 @@ export class MainServer {
     }
   }
 
-  #trackTunnel(route: string, tunnel: import('./proxy/websocket.js').Tunnel, requestId: string, url: string, started: number): void {
+  /** One tunnel ended: metrics, load accounting and its access-log line. */
+  #tunnelClosed(tunnel: Tunnel, reason: WsCloseReason): void {
     const m = this.#d.metrics
-    m.wsOpened.labels(route).inc()
-    m.wsActive.labels(route).inc()
+    const route = String(tunnel.meta.route)
+    this.#d.load.end(tunnel.endpoint)
+    m.wsActive.labels(route).dec()
+    m.wsClosed.labels(route, reason).inc()
     const client = tunnel.client as Socket
-    const upstream = tunnel.upstream
-    void tunnel.closed.then((reason) => {
-      m.wsActive.labels(route).dec()
-      m.wsClosed.labels(route, reason).inc()
-      const up = typeof client.bytesRead === 'number' ? client.bytesRead : 0
-      const down = upstream.bytesRead
-      m.wsBytes.labels(route, 'upstream').inc(up)
-      m.wsBytes.labels(route, 'downstream').inc(down)
-      if (this.#d.config.accessLog) {
-        this.#d.logger.access({
-          requestId,
-          kind: 'websocket',
-          path: url.length > 512 ? `${url.slice(0, 512)}…` : url,
-          route,
-          status: 101,
-          closedBy: reason,
-          durationMs: Math.round(performance.now() - started),
-          upstream: `${tunnel.endpoint.host}:${tunnel.endpoint.port}`,
-          instance: tunnel.endpoint.id,
-          bytesFromClient: up,
-          bytesFromUpstream: down,
-        })
-      }
-    })
+    const up = typeof client.bytesRead === 'number' ? client.bytesRead : 0
+    const down = tunnel.upstream.bytesRead
+    m.wsBytes.labels(route, 'upstream').inc(up)
+    m.wsBytes.labels(route, 'downstream').inc(down)
+    if (this.#d.config.accessLog) {
+      this.#d.logger.access({
+        requestId: tunnel.meta.requestId,
+        kind: 'websocket',
+        path: tunnel.meta.path,
+        route,
+        status: 101,
+        closedBy: reason,
+        durationMs: Math.round(performance.now() - Number(tunnel.meta.started)),
+        upstream: `${tunnel.endpoint.host}:${tunnel.endpoint.port}`,
+        instance: tunnel.endpoint.id,
+        bytesFromClient: up,
+        bytesFromUpstream: down,
+      })
+    }
   }
 
   #logWs(f: { requestId: string; url: string; routeName: string; status: number; error?: string; started: number; endpoint: Endpoint | undefined }): void {
@@ -353,10 +358,7 @@ export class MainServer {
   async close(): Promise<void> {
     this.stopAccepting()
     this.server.closeAllConnections()
-    for (const t of this.ws.tunnels) {
-      t.client.destroy()
-      t.upstream.destroy()
-    }
+    for (const t of this.ws.tunnels) t.destroy()
     await this.http.close()
   }
 }

@@ -9,9 +9,8 @@ import type { Duplex } from 'node:stream'
 import type { Endpoint } from '../discovery/discovery.js'
 import { UpstreamError, UpstreamTimeoutError } from '../errors.js'
 import { upstreamRequestHeaders, type ForwardContext } from './headers.js'
-import { closeFrame } from './ws-frames.js'
+import { Tunnel, type TunnelClosedHandler } from './tunnel.js'
 import { classifyUpstreamError, type ClassifiedUpstreamError } from './upstream-errors.js'
-import type { WsCloseReason } from '../admin/metrics.js'
 
 export interface WebSocketProxyOptions {
   readonly handshakeTimeoutMs: number
@@ -27,18 +26,6 @@ export type HandshakeResult =
   | { readonly kind: 'refused'; readonly status: number }
   /** Could not reach the upstream or it did not answer; nothing was written to the client. */
   | { readonly kind: 'failed'; readonly failure: ClassifiedUpstreamError }
-
-/** An established client ⇄ upstream pipe. */
-export interface Tunnel {
-  readonly client: Duplex
-  readonly upstream: Socket
-  readonly endpoint: Endpoint
-  readonly openedAt: number
-  /** Resolves with who ended it, once both sockets are closed. */
-  readonly closed: Promise<WsCloseReason>
-  /** Send close frames (client: unmasked, upstream: masked) then close both. */
-  goAway(code: number, reason: string): void
-}
 
 const CRLF2 = Buffer.from('\r\n\r\n')
 
@@ -69,16 +56,22 @@ export class WebSocketProxy {
   readonly #opts: WebSocketProxyOptions
   /** Live tunnels, for draining. */
   readonly tunnels = new Set<Tunnel>()
+  readonly #onClosed: TunnelClosedHandler
 
-  constructor(opts: WebSocketProxyOptions) {
+  /** `onClosed` is called once per tunnel when both of its sockets are closed. */
+  constructor(opts: WebSocketProxyOptions, onClosed: TunnelClosedHandler) {
     this.#opts = opts
+    this.#onClosed = (t, reason) => {
+      this.tunnels.delete(t)
+      onClosed(t, reason)
+    }
   }
 
   /**
    * Open the upstream connection and perform the handshake. Does not write to
    * the client unless the upstream answered (101 or another response).
    */
-  handshake(req: IncomingMessage, client: Duplex, head: Buffer, endpoint: Endpoint, path: string, ctx: ForwardContext): Promise<HandshakeResult> {
+  handshake(req: IncomingMessage, client: Duplex, head: Buffer, endpoint: Endpoint, path: string, ctx: ForwardContext, meta: Readonly<Record<string, string | number>>): Promise<HandshakeResult> {
     const maxHead = this.#opts.maxResponseHeadBytes ?? 16_384
     return new Promise<HandshakeResult>((resolve) => {
       const upstream = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 })
@@ -125,7 +118,7 @@ export class WebSocketProxy {
         }
         if (status === 101) {
           upstream.pause()
-          finish({ kind: 'established', tunnel: this.#establish(client, upstream, endpoint, headBytes, rest) })
+          finish({ kind: 'established', tunnel: this.#establish(client, upstream, endpoint, headBytes, rest, meta) })
           return
         }
         finish({ kind: 'refused', status })
@@ -175,94 +168,13 @@ export class WebSocketProxy {
     upstream.on('end', done)
   }
 
-  #establish(client: Duplex, upstream: Socket, endpoint: Endpoint, headBytes: Buffer, rest: Buffer): Tunnel {
-    const openedAt = Date.now()
-    let endedBy: WsCloseReason | undefined
-    let clientClosed = false
-    let upstreamClosed = false
-    let resolveClosed: (r: WsCloseReason) => void = () => undefined
-    const closed = new Promise<WsCloseReason>((r) => (resolveClosed = r))
-    const mark = (r: WsCloseReason): void => {
-      if (endedBy === undefined) endedBy = r
-    }
-    const tunnel: Tunnel = {
-      client,
-      upstream,
-      endpoint,
-      openedAt,
-      closed,
-      goAway: (code, reason) => {
-        mark('drain')
-        if (client.writable) client.write(closeFrame(code, reason, false))
-        if (upstream.writable) upstream.write(closeFrame(code, reason, true))
-        client.end()
-        upstream.end()
-        const t = setTimeout(() => {
-          client.destroy()
-          upstream.destroy()
-        }, 2000)
-        t.unref()
-      },
-    }
-    this.tunnels.add(tunnel)
-    const onBothClosed = (): void => {
-      if (!clientClosed || !upstreamClosed) return
-      this.tunnels.delete(tunnel)
-      resolveClosed(endedBy ?? 'error')
-    }
-    // Once one side has ended, the other gets a short grace to finish, then both go.
-    let grace: NodeJS.Timeout | undefined
-    const startGrace = (): void => {
-      if (grace !== undefined) return
-      grace = setTimeout(() => {
-        client.destroy()
-        upstream.destroy()
-      }, 5000)
-      grace.unref()
-    }
-    client.on('error', () => {
-      mark('error')
-      upstream.destroy()
-    })
-    upstream.on('error', () => {
-      mark('error')
-      client.destroy()
-    })
-    client.on('end', () => {
-      mark('client')
-      startGrace()
-    })
-    upstream.on('end', () => {
-      mark('upstream')
-      startGrace()
-    })
-    client.on('close', () => {
-      clientClosed = true
-      mark('client')
-      upstream.destroy()
-      if (grace !== undefined) clearTimeout(grace)
-      onBothClosed()
-    })
-    upstream.on('close', () => {
-      upstreamClosed = true
-      mark('upstream')
-      client.destroy()
-      if (grace !== undefined) clearTimeout(grace)
-      onBothClosed()
-    })
-    if (this.#opts.idleTimeoutMs > 0) {
-      const onIdle = (): void => {
-        mark('idle')
-        client.destroy()
-        upstream.destroy()
-      }
-      upstream.setTimeout(this.#opts.idleTimeoutMs, onIdle)
-    }
+  #establish(client: Duplex, upstream: Socket, endpoint: Endpoint, headBytes: Buffer, rest: Buffer, meta: Readonly<Record<string, string | number>>): Tunnel {
     client.write(headBytes)
     if (rest.length > 0) client.write(rest)
-    client.pipe(upstream)
-    upstream.pipe(client)
+    const tunnel = new Tunnel(client, upstream, endpoint, meta, this.#onClosed, this.#opts.idleTimeoutMs)
+    this.tunnels.add(tunnel)
     upstream.resume()
+    client.resume()
     return tunnel
   }
 }
