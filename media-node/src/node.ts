@@ -147,10 +147,15 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
 
   const startedAt = new Date().toISOString()
   let state: NodeStatus = registration === undefined ? 'ACTIVE' : 'STARTING'
-  const protection = new TaskProtection({
-    ...(options.taskProtection === undefined || options.taskProtection === false ? { agentUri: undefined } : options.taskProtection),
-    log,
-  })
+  let protection: TaskProtection
+  try {
+    protection = new TaskProtection({
+      ...(options.taskProtection === undefined || options.taskProtection === false ? { agentUri: undefined } : options.taskProtection),
+      log,
+    })
+  } catch (err) {
+    throw new ConfigError(`taskProtection: ${describe(err)}`, { cause: err })
+  }
   const hub = new SessionHub({
     sendBufferLimitBytes: settings.sendBufferLimitBytes,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,

@@ -215,3 +215,8 @@ t.test('child process: protection set with the first socket, released when the d
   const order = proc.lines.map((l) => l['msg']).filter((m) => m === 'task protection released' || m === 'media node closed')
   t.same(order, ['task protection released', 'media node closed'])
 })
+
+t.test('bad protection settings fail start-up with a ConfigError', async (t) => {
+  await t.rejects(startTestNode(t, { taskProtection: { agentUri: 'http://127.0.0.1:1', expiresInMinutes: 2881 } }), { name: 'ConfigError', message: /expiresInMinutes/ })
+  await t.rejects(startTestNode(t, { taskProtection: { agentUri: 'http://127.0.0.1:1', expiresInMinutes: 1, renewAfterMs: 60_000 } }), { name: 'ConfigError', message: /renewAfterMs/ })
+})
