@@ -75,7 +75,15 @@ export class RouterMetrics {
     h.observe(seconds)
   }
 
+  readonly #lookupChildren = new Map<string, { inc(): void }>()
+
   observeLookup(backend: string, outcome: CacheOutcome): void {
-    this.discovery.labels(backend, outcome).inc()
+    const key = `${backend}|${outcome}`
+    let c = this.#lookupChildren.get(key)
+    if (c === undefined) {
+      c = this.discovery.labels(backend, outcome)
+      this.#lookupChildren.set(key, c)
+    }
+    c.inc()
   }
 }
