@@ -64,6 +64,7 @@ export function formatValue(value: number | null, unit: string): string {
   if (value === null) return 'not measured'
   if (Number.isNaN(value)) return 'n/a'
   if (unit === '%') return `${(value * 100).toFixed(2)} %`
+  if (unit === '' && Number.isInteger(value)) return String(value)
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2
   return `${value.toFixed(digits)}${unit ? ' ' + unit : ''}`
 }

@@ -31,10 +31,10 @@ export function summaryTable(reports: readonly EvaluatedReport[]): string {
   const rows: string[][] = []
   for (const r of reports) {
     if (r.skipped !== undefined) {
-      rows.push([r.name, '—', `skipped: ${r.skipped}`, 'SKIP'])
+      rows.push([r.name, `skipped: ${r.skipped}`, '—', 'SKIP'])
       continue
     }
-    if (r.error !== undefined) rows.push([r.name, '—', `error: ${r.error}`, 'FAIL'])
+    if (r.error !== undefined) rows.push([r.name, `error: ${r.error}`, '—', 'FAIL'])
     for (const res of r.results) {
       const label = res.slo.description !== undefined ? `${formatSlo(res.slo)} (${res.slo.description})` : formatSlo(res.slo)
       rows.push([r.name, label, formatValue(res.value, res.slo.unit), res.ok ? 'pass' : 'FAIL'])
