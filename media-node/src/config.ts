@@ -7,9 +7,11 @@
 //                            (a-z, 0-9, '-', 1-63, no '-' at either end); Cloud Map InstanceId.
 //   HOST                     (0.0.0.0) — listen address.
 //   PORT                     (8080) — listen port.
-//   ADVERTISE_IPV4           (task IPv4 from ECS metadata on awsvpc) — AWS_INSTANCE_IPV4 to register.
-//                            Required when registering outside awsvpc (bridge/host networking, local).
-//   ADVERTISE_PORT           (HostPort mapped to PORT in ECS metadata, else PORT) — AWS_INSTANCE_PORT.
+//   ADVERTISE_IPV4           (task IPv4 from ECS metadata on awsvpc; on bridge, HostPrivateIPv4Address from
+//                            the ECS container metadata file) — AWS_INSTANCE_IPV4 to register. Required when
+//                            registering without either (bridge without the metadata file, local).
+//   ADVERTISE_PORT           (HostPort mapped to PORT in the ECS metadata file or task metadata, else PORT)
+//                            — AWS_INSTANCE_PORT.
 //   CLOUDMAP_REGISTER        (true) — register in Cloud Map at start, deregister on SIGTERM.
 //   CLOUDMAP_NAMESPACE       (ecs.internal) — namespace name, for looking the service up.
 //   CLOUDMAP_SERVICE         (media) — service name, for looking the service up.
@@ -21,6 +23,10 @@
 //   AWS_REGION               (AWS_DEFAULT_REGION, else region of the task ARN, else us-east-1 with an
 //                            endpoint override) — region of the Cloud Map client.
 //   ECS_CONTAINER_METADATA_URI_V4 (set by ECS) — task metadata endpoint: task id, IPv4, host port.
+//   ECS_CONTAINER_METADATA_FILE (set by the ECS agent with ECS_ENABLE_CONTAINER_METADATA=true) — container
+//                            metadata file; read when ADVERTISE_IPV4 is unset and task metadata gave no
+//                            routable address (bridge): HostPrivateIPv4Address and the HostPort of PORT.
+//   ECS_METADATA_FILE_TIMEOUT_MS (10000) — how long start-up waits for that file's MetadataFileStatus READY.
 //   MAX_PAYLOAD_BYTES        (1114112 = 1 MiB + 64 KiB) — largest message; bigger closes with 1009.
 //   SEND_BUFFER_LIMIT_BYTES  (4194304) — per-connection send-buffer bound; past it the consumer is closed with 1013.
 //   HEARTBEAT_INTERVAL_MS    (30000) — ping interval; a peer that missed one ping is dropped. 0 disables.
@@ -50,6 +56,7 @@
 import { isIPv4 } from 'node:net'
 import { MAX_PROTECTION_MINUTES } from './ecs-agent.js'
 import type { EcsTaskInfo } from './ecs-metadata.js'
+import type { EcsMetadataFileInfo } from './ecs-metadata-file.js'
 import { ConfigError } from './errors.js'
 import { isLogLevel } from './log.js'
 import type { LogLevel } from './log.js'
@@ -72,6 +79,9 @@ export interface MediaNodeConfig {
   credentialsInEnv: boolean
   region: string | undefined
   ecsMetadataUri: string | undefined
+  /** Path of the ECS container metadata file (`ECS_CONTAINER_METADATA_FILE`). */
+  ecsMetadataFile: string | undefined
+  ecsMetadataFileTimeoutMs: number
   maxPayloadBytes: number
   sendBufferLimitBytes: number
   heartbeatIntervalMs: number
@@ -143,6 +153,8 @@ export function loadConfig(env: Env): MediaNodeConfig {
     credentialsInEnv: str(env, 'AWS_ACCESS_KEY_ID') !== undefined || str(env, 'AWS_PROFILE') !== undefined,
     region: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
     ecsMetadataUri,
+    ecsMetadataFile: str(env, 'ECS_CONTAINER_METADATA_FILE'),
+    ecsMetadataFileTimeoutMs: int(env, 'ECS_METADATA_FILE_TIMEOUT_MS', 10_000, 0, 120_000),
     maxPayloadBytes: int(env, 'MAX_PAYLOAD_BYTES', 1024 * 1024 + 64 * 1024, 1),
     sendBufferLimitBytes: int(env, 'SEND_BUFFER_LIMIT_BYTES', 4 * 1024 * 1024, 1),
     heartbeatIntervalMs: int(env, 'HEARTBEAT_INTERVAL_MS', 30_000, 0),
@@ -176,13 +188,27 @@ export interface NodeIdentity {
   region: string | undefined
   /** Where the node id came from, for the start-up log. */
   nodeIdSource: 'NODE_ID' | 'ecs-task' | 'hostname'
+  /** Where the advertised address came from, for the start-up log. */
+  addressSource: 'ADVERTISE_IPV4' | 'ecs-task' | 'ecs-metadata-file' | 'none'
 }
 
 /**
- * Combines config, ECS task metadata (when running on ECS) and the hostname.
- * Config wins; then metadata; then the hostname, sanitized to a DNS label.
+ * True when start-up should read the ECS container metadata file: the file is
+ * there, ADVERTISE_IPV4 is not set and task metadata gave no routable address
+ * (bridge networking). On awsvpc the task address is used as before.
  */
-export function resolveIdentity(config: MediaNodeConfig, meta: EcsTaskInfo | undefined, hostname: string): NodeIdentity {
+export function needsMetadataFile(config: MediaNodeConfig, meta: EcsTaskInfo | undefined): boolean {
+  return config.register && config.ecsMetadataFile !== undefined && config.advertiseIpv4 === undefined && meta?.ipv4 === undefined
+}
+
+/**
+ * Combines config, ECS task metadata (when running on ECS), the ECS container
+ * metadata file (bridge networking) and the hostname. Config wins; then task
+ * metadata; then the metadata file; the node id falls back to the hostname,
+ * sanitized to a DNS label. An address taken from the metadata file needs a
+ * port too: without ADVERTISE_PORT and a HostPort for PORT this throws.
+ */
+export function resolveIdentity(config: MediaNodeConfig, meta: EcsTaskInfo | undefined, hostname: string, file?: EcsMetadataFileInfo): NodeIdentity {
   let nodeId = config.nodeId
   let nodeIdSource: NodeIdentity['nodeIdSource'] = 'NODE_ID'
   if (nodeId === undefined && meta !== undefined) {
@@ -194,12 +220,32 @@ export function resolveIdentity(config: MediaNodeConfig, meta: EcsTaskInfo | und
     nodeIdSource = 'hostname'
   }
   if (nodeId === undefined) throw new ConfigError(`NODE_ID is not set and hostname ${JSON.stringify(hostname)} gives no DNS label`)
+  let advertiseIpv4 = config.advertiseIpv4
+  let addressSource: NodeIdentity['addressSource'] = 'ADVERTISE_IPV4'
+  let advertisePort = config.advertisePort ?? meta?.hostPort
+  if (advertiseIpv4 === undefined && meta?.ipv4 !== undefined) {
+    advertiseIpv4 = meta.ipv4
+    addressSource = 'ecs-task'
+  } else if (advertiseIpv4 === undefined && file !== undefined) {
+    advertiseIpv4 = file.hostIpv4
+    addressSource = 'ecs-metadata-file'
+    // The host address only helps with the host port mapped to PORT.
+    advertisePort = config.advertisePort ?? file.hostPort ?? meta?.hostPort
+    if (advertisePort === undefined) {
+      throw new ConfigError(
+        `ECS container metadata file has no tcp PortMappings entry for PORT ${config.port}, so the host port to register is unknown (map PORT in the task definition, or set ADVERTISE_PORT)`,
+      )
+    }
+  } else if (advertiseIpv4 === undefined) {
+    addressSource = 'none'
+  }
   return {
     nodeId,
     nodeIdSource,
-    advertiseIpv4: config.advertiseIpv4 ?? meta?.ipv4,
-    advertisePort: config.advertisePort ?? meta?.hostPort,
+    advertiseIpv4,
+    advertisePort,
     region: config.region ?? meta?.region,
+    addressSource,
   }
 }
 

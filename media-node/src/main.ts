@@ -1,14 +1,17 @@
-// Process entry: environment → config, ECS metadata → identity, start the
+// Process entry: environment → config, ECS metadata (task metadata v4, and on
+// bridge networking the container metadata file) → identity, start the
 // node (with its admin port and task protection). SIGTERM/SIGINT (or POST
 // /admin/drain) drains; a second signal force-closes (1001 now). The process
 // exits 0 once the node closed, 1 if deregistration failed or the hard limit
 // (drain timeout + SHUTDOWN_TIMEOUT_MS) passed. Wiring only.
 
 import { hostname } from 'node:os'
-import { loadConfig, resolveIdentity } from './config.js'
+import { loadConfig, needsMetadataFile, resolveIdentity } from './config.js'
 import type { MediaNodeConfig } from './config.js'
 import { readEcsMetadata } from './ecs-metadata.js'
 import type { EcsTaskInfo } from './ecs-metadata.js'
+import { readEcsMetadataFile } from './ecs-metadata-file.js'
+import type { EcsMetadataFileInfo } from './ecs-metadata-file.js'
 import { jsonLineLogger } from './log.js'
 import type { Logger } from './log.js'
 import { startMediaNode } from './node.js'
@@ -27,13 +30,26 @@ async function main(): Promise<void> {
       meta = await readEcsMetadata(config.ecsMetadataUri, { containerPort: config.port })
       log({ level: 'info', msg: 'ECS task metadata read', taskArn: meta.taskArn, networkMode: meta.networkMode, ipv4: meta.ipv4, hostPort: meta.hostPort })
     }
-    const identity = resolveIdentity(config, meta, hostname())
+    let file: EcsMetadataFileInfo | undefined
+    if (config.ecsMetadataFile !== undefined && needsMetadataFile(config, meta)) {
+      const path = config.ecsMetadataFile
+      const read = await readEcsMetadataFile(path, {
+        containerPort: config.port,
+        timeoutMs: config.ecsMetadataFileTimeoutMs,
+        onWaiting: (reason) => log({ level: 'info', msg: 'waiting for the ECS container metadata file to be READY', path, reason, timeoutMs: config.ecsMetadataFileTimeoutMs }),
+      })
+      file = read
+      log({ level: 'info', msg: 'ECS container metadata file read', path: config.ecsMetadataFile, hostIpv4: read.hostIpv4, hostPort: read.hostPort, networkMode: read.networkMode, reads: read.reads })
+    }
+    const identity = resolveIdentity(config, meta, hostname(), file)
     let registration: RegistrationOptions | false = false
     if (config.register) {
       if (identity.advertiseIpv4 === undefined) {
-        throw new Error(
-          `ADVERTISE_IPV4 is required: ${meta === undefined ? 'not running on ECS' : `ECS network mode ${meta.networkMode ?? 'unknown'} gives no routable task address`} (or set CLOUDMAP_REGISTER=false)`,
-        )
+        const why =
+          meta === undefined
+            ? 'not running on ECS'
+            : `ECS network mode ${meta.networkMode ?? 'unknown'} gives no routable task address and ECS_CONTAINER_METADATA_FILE is not set (enable ECS_ENABLE_CONTAINER_METADATA=true on the container instances)`
+        throw new Error(`ADVERTISE_IPV4 is required: ${why} (or set CLOUDMAP_REGISTER=false)`)
       }
       const region = identity.region ?? (config.endpointOverridden ? 'us-east-1' : undefined)
       registration = {
@@ -71,7 +87,15 @@ async function main(): Promise<void> {
       },
       log,
     })
-    log({ level: 'info', msg: 'media node started', nodeId: node.nodeId, nodeIdSource: identity.nodeIdSource, port: node.port, register: config.register })
+    log({
+      level: 'info',
+      msg: 'media node started',
+      nodeId: node.nodeId,
+      nodeIdSource: identity.nodeIdSource,
+      port: node.port,
+      register: config.register,
+      ...(config.register ? { advertiseIpv4: identity.advertiseIpv4, advertisePort: identity.advertisePort ?? node.port, addressSource: identity.addressSource } : {}),
+    })
   } catch (err) {
     log({ level: 'error', msg: 'media node failed to start', error: err instanceof Error ? err.message : String(err) })
     process.exit(1)

@@ -1,7 +1,7 @@
 // Config parsing, node-id rules and identity resolution (pure, table-driven).
 
 import t from 'tap'
-import { loadConfig, resolveIdentity } from '../../media-node/src/config.js'
+import { loadConfig, needsMetadataFile, resolveIdentity } from '../../media-node/src/config.js'
 import type { EcsTaskInfo } from '../../media-node/src/ecs-metadata.js'
 import { isDnsLabel, nodeIdFromHostname, nodeIdFromTaskArn } from '../../media-node/src/node-id.js'
 import { checkAttributes } from '../../media-node/src/registration.js'
@@ -166,6 +166,49 @@ t.test('identity: config wins, then ECS metadata, then hostname', async (t) => {
   t.match(resolveIdentity(loadConfig({}), undefined, 'Box.local'), { nodeId: 'box-local', nodeIdSource: 'hostname', advertiseIpv4: undefined })
   t.match(resolveIdentity(loadConfig({}), { ...meta, networkMode: 'bridge', ipv4: undefined, hostPort: 49153 }, 'h'), { advertisePort: 49153 })
   t.throws(() => resolveIdentity(loadConfig({}), undefined, '...'), { name: 'ConfigError', message: /NODE_ID/ })
+})
+
+t.test('identity on bridge: host address and port from the ECS container metadata file', async (t) => {
+  const bridge: EcsTaskInfo = {
+    taskArn: 'arn:aws:ecs:eu-west-1:1:task/c/abcdef',
+    taskId: 'abcdef',
+    region: 'eu-west-1',
+    networkMode: 'bridge',
+    ipv4: undefined,
+    hostPort: 49153,
+  }
+  const awsvpc: EcsTaskInfo = { ...bridge, networkMode: 'awsvpc', ipv4: '10.0.0.9', hostPort: undefined }
+  const file = { hostIpv4: '10.0.1.43', hostPort: 49153, networkMode: 'bridge', taskArn: bridge.taskArn }
+  const withFile = { ECS_CONTAINER_METADATA_FILE: '/opt/ecs/metadata/x/ecs-container-metadata.json' }
+
+  // WHEN/THEN: which combinations read the file at all
+  t.equal(needsMetadataFile(loadConfig(withFile), bridge), true, 'bridge, no ADVERTISE_IPV4')
+  t.equal(needsMetadataFile(loadConfig(withFile), awsvpc), false, 'awsvpc keeps the task address')
+  t.equal(needsMetadataFile(loadConfig({ ...withFile, ADVERTISE_IPV4: '10.9.9.9' }), bridge), false, 'ADVERTISE_IPV4 wins')
+  t.equal(needsMetadataFile(loadConfig({ ...withFile, CLOUDMAP_REGISTER: 'false' }), bridge), false, 'not registering')
+  t.equal(needsMetadataFile(loadConfig({}), bridge), false, 'no file')
+
+  t.match(resolveIdentity(loadConfig(withFile), bridge, 'h', file), {
+    nodeId: 'abcdef',
+    advertiseIpv4: '10.0.1.43',
+    advertisePort: 49153,
+    addressSource: 'ecs-metadata-file',
+  })
+  t.match(resolveIdentity(loadConfig({ ...withFile, ADVERTISE_PORT: '4000' }), bridge, 'h', file), { advertiseIpv4: '10.0.1.43', advertisePort: 4000 })
+  t.match(resolveIdentity(loadConfig(withFile), awsvpc, 'h', file), { advertiseIpv4: '10.0.0.9', addressSource: 'ecs-task' }, 'awsvpc unchanged')
+  t.match(resolveIdentity(loadConfig({ ADVERTISE_IPV4: '10.9.9.9' }), bridge, 'h'), { advertiseIpv4: '10.9.9.9', advertisePort: 49153, addressSource: 'ADVERTISE_IPV4' })
+  t.match(resolveIdentity(loadConfig({}), bridge, 'h'), { advertiseIpv4: undefined, addressSource: 'none' })
+  t.throws(() => resolveIdentity(loadConfig(withFile), { ...bridge, hostPort: undefined }, 'h', { ...file, hostPort: undefined }), {
+    name: 'ConfigError',
+    message: /PortMappings.*PORT 8080.*ADVERTISE_PORT/,
+  })
+})
+
+t.test('ECS_METADATA_FILE_TIMEOUT_MS: default 10 s, whole milliseconds up to 120 s', async (t) => {
+  t.equal(loadConfig({}).ecsMetadataFileTimeoutMs, 10_000)
+  t.equal(loadConfig({ ECS_METADATA_FILE_TIMEOUT_MS: '250' }).ecsMetadataFileTimeoutMs, 250)
+  t.throws(() => loadConfig({ ECS_METADATA_FILE_TIMEOUT_MS: '120001' }), { name: 'ConfigError', message: /ECS_METADATA_FILE_TIMEOUT_MS/ })
+  t.throws(() => loadConfig({ ECS_METADATA_FILE_TIMEOUT_MS: '1s' }), { name: 'ConfigError', message: /ECS_METADATA_FILE_TIMEOUT_MS/ })
 })
 
 t.test('custom attribute limits', async (t) => {
