@@ -42,6 +42,17 @@ export interface SpawnOptions {
   verbose?: boolean
 }
 
+/** Every child still running, so an interrupted bench leaves no proxy behind. */
+const live = new Set<Child>()
+
+/** Kills every child still running (SIGKILL; synchronous, safe in an exit handler). */
+export function killAllChildren(): void {
+  for (const c of live) {
+    if (!c.exited) c.proc.kill('SIGKILL')
+  }
+  live.clear()
+}
+
 /** A started child: its pid (the real process — taskset execs in place) and a stop(). */
 export class Child {
   readonly proc: ChildProcess
@@ -59,8 +70,10 @@ export class Child {
     proc.stdout?.on('data', (d: Buffer) => {
       if (verbose) process.stderr.write(`[${label}] ${d.toString()}`)
     })
+    live.add(this)
     proc.once('exit', () => {
       this.#exited = true
+      live.delete(this)
     })
   }
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { OptionError } from '../lib/options.js'
 import { ProgressLine, formatElapsed } from '../lib/progress.js'
-import { detectPinning, siblingScript, spawnNodeScript, type Child } from './child.js'
+import { detectPinning, killAllChildren, siblingScript, spawnNodeScript, type Child } from './child.js'
 import { measureHttp, measureWs, warmUp, type MeasureContext } from './measure.js'
 import { benchRaw, parseBenchOptions, type BenchOptions } from './options.js'
 import { clockTicksPerSecond } from './procfs.js'
@@ -123,9 +123,14 @@ async function main(argv: readonly string[]): Promise<number> {
     await upstreamChild?.stop()
     rmSync(workDir, { recursive: true, force: true })
   }
-  process.once('SIGINT', () => {
+  process.once('exit', killAllChildren)
+  const onSignal = (): void => {
+    process.stderr.write('\nbench: interrupted, stopping every child process\n')
+    killAllChildren()
     void cleanup().finally(() => process.exit(130))
-  })
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
 
   try {
     for (let round = 0; round < opts.rounds; round++) {
