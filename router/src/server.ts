@@ -144,7 +144,7 @@ export class MainServer {
       const limit = this.#d.config.client.maxBodyBytes
       const cl = req.headers['content-length']
       if (limit > 0 && cl !== undefined && Number(cl) > limit) throw new PayloadTooLargeError(limit)
-      const endpoints = await this.#endpointsFor(match, 'http')
+      const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
       const ctx = this.#forwardContext(req, requestId, match, false)
       const balancer = this.#d.balancerFor(routeName)
@@ -203,9 +203,9 @@ export class MainServer {
     }
   }
 
-  async #endpointsFor(match: RouteMatch, kind: 'http' | 'websocket'): Promise<readonly Endpoint[]> {
-    const what = match.target.kind === 'instance' ? `${match.route.param} ${match.capture}` : `${match.route.param} ${match.capture}`
-    const resolved = await this.#d.cache.resolve(match.target)
+  /** Endpoints that may take this new request or WebSocket (throws 503 when none). */
+  #eligible(match: RouteMatch, kind: 'http' | 'websocket', resolved: { readonly endpoints: readonly Endpoint[] }): readonly Endpoint[] {
+    const what = `${match.route.param} ${match.capture}`
     if (resolved.endpoints.length === 0) throw new NoHealthyEndpointError(what, this.#d.config.retryAfterSeconds)
     const eligible = eligibleEndpoints(resolved.endpoints, kind, match.route.drainingAcceptsHttp)
     if (eligible.length === 0) {
@@ -244,7 +244,7 @@ export class MainServer {
       }
       const match = matchRoute(this.#d.routes(), url)
       routeName = match.route.name
-      const endpoints = await this.#endpointsFor(match, 'websocket')
+      const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
       const ctx = this.#forwardContext(req, requestId, match, true)
       const balancer = this.#d.balancerFor(routeName)

@@ -21,8 +21,10 @@ export class P2cBalancer implements Balancer {
   pick(_key: string, endpoints: readonly Endpoint[], exclude?: ReadonlySet<string>): Endpoint | undefined {
     let c = exclude !== undefined && exclude.size > 0 ? endpoints.filter((e) => !exclude.has(e.id)) : endpoints
     if (c.length === 0) c = endpoints
-    const positive = c.filter((e) => weightOf(e) > 0)
-    if (positive.length > 0) c = positive
+    if (c.length > 1 && c.some((e) => weightOf(e) === 0)) {
+      const positive = c.filter((e) => weightOf(e) > 0)
+      if (positive.length > 0) c = positive
+    }
     if (c.length <= 1) return c[0]
     const a = this.#weightedRandom(c, undefined)
     const b = this.#weightedRandom(c, a)

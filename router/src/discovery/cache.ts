@@ -85,6 +85,18 @@ export class DiscoveryCache {
     return this.#backend.name
   }
 
+  /**
+   * The fresh cached answer for `target`, synchronously, or undefined when the
+   * caller must go through resolve() (miss, expired, negative, in flight).
+   * This is the hot path: no promise, no allocation beyond the result.
+   */
+  peek(target: Target): Resolution | undefined {
+    const entry = this.#lru.get(targetKey(target))
+    if (entry === undefined || entry.resolution === undefined || entry.stale) return undefined
+    this.#opts.onLookup?.('hit')
+    return entry.resolution
+  }
+
   /** Resolve through the cache. Rejects with a RouterError (404 not found, 503 unavailable). */
   async resolve(target: Target): Promise<CachedResolution> {
     const key = targetKey(target)
