@@ -2,8 +2,9 @@
 // proxied WebSockets (/media/<node>/ws/<session>?echo=1) with a bounded number
 // of handshakes in flight, spreading over media nodes and loopback source
 // addresses (each source address has its own ephemeral port range); on `echo`
-// every open socket sends one message and waits for it to come back; on
-// `close` it closes every socket with 1000 and waits for the handshakes.
+// every open socket sends one message (paced at a given rate) and waits for it
+// to come back; on `close` it closes every socket with 1000 (paced too) and
+// waits for the close handshakes.
 // Every failure is counted by reason. Exits when the orchestrator goes away.
 
 import WebSocket from 'ws'
@@ -81,27 +82,45 @@ async function openAll(c: OpenCommand): Promise<void> {
   await sendToParent({ type: 'gen-opened', opened: sockets.length, failed, reasons, openMs: performance.now() - started })
 }
 
+const TICK_MS = 10
+
+/**
+ * Calls `each` for every item, `ratePerS` per second in 10 ms ticks (0: as
+ * fast as possible, yielding to the event loop every 500 items).
+ */
+async function paced<T>(items: readonly T[], ratePerS: number, each: (item: T) => void): Promise<void> {
+  const perTick = ratePerS > 0 ? Math.max(1, Math.round((ratePerS * TICK_MS) / 1000)) : 500
+  const started = performance.now()
+  for (let i = 0; i < items.length; i += perTick) {
+    for (const item of items.slice(i, i + perTick)) each(item)
+    if (ratePerS > 0) {
+      // Schedule against the start, so a slow tick does not slow the whole run.
+      const due = started + ((i + perTick) / perTick) * TICK_MS
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
+    } else {
+      await new Promise((r) => setImmediate(r))
+    }
+  }
+}
+
 /** Every open socket sends one message; resolves with the round trips once all came back or `timeoutMs` passed. */
-async function echoAll(timeoutMs: number): Promise<void> {
+async function echoAll(ratePerS: number, timeoutMs: number): Promise<void> {
   const rtts: number[] = []
   const open = sockets.filter((s) => s.readyState === WebSocket.OPEN)
   let waiting = 0
   let allBack: () => void = () => undefined
   const back = new Promise<void>((resolve) => (allBack = resolve))
-  const BATCH = 500
-  for (let i = 0; i < open.length; i += BATCH) {
-    for (const ws of open.slice(i, i + BATCH)) {
-      const sentAt = performance.now()
-      waiting++
-      ws.once('message', () => {
-        rtts.push(performance.now() - sentAt)
-        if (--waiting === 0) allBack()
-      })
-      ws.send(`echo ${i}`)
-    }
-    // Let the event loop read echoes between batches.
-    await new Promise((r) => setImmediate(r))
-  }
+  let sending = true
+  await paced(open, ratePerS, (ws) => {
+    const sentAt = performance.now()
+    waiting++
+    ws.once('message', () => {
+      rtts.push(performance.now() - sentAt)
+      if (--waiting === 0 && !sending) allBack()
+    })
+    ws.send('echo 0123456789abcdef')
+  })
+  sending = false
   if (waiting > 0) {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([back, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
@@ -111,21 +130,23 @@ async function echoAll(timeoutMs: number): Promise<void> {
 }
 
 /** Closes every socket with 1000; terminates the ones whose close handshake did not finish in `timeoutMs`. */
-async function closeAll(timeoutMs: number): Promise<void> {
+async function closeAll(ratePerS: number, timeoutMs: number): Promise<void> {
   closing = true
   const open = sockets.filter((s) => s.readyState === WebSocket.OPEN)
   let left = 0
   let closedClean = 0
   let allClosed: () => void = () => undefined
   const closed = new Promise<void>((resolve) => (allClosed = resolve))
-  for (const ws of open) {
+  let closingAll = true
+  await paced(open, ratePerS, (ws) => {
     left++
     ws.once('close', (code: number) => {
       if (code === 1000) closedClean++
-      if (--left === 0) allClosed()
+      if (--left === 0 && !closingAll) allClosed()
     })
     ws.close(1000, 'scale test done')
-  }
+  })
+  closingAll = false
   if (left > 0) {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
@@ -142,7 +163,7 @@ process.on('message', (m: unknown) => {
     process.stderr.write(`ignored malformed command: ${JSON.stringify(m).slice(0, 200)}\n`)
     return
   }
-  const run = cmd.cmd === 'open' ? openAll(cmd) : cmd.cmd === 'echo' ? echoAll(cmd.timeoutMs) : closeAll(cmd.timeoutMs)
+  const run = cmd.cmd === 'open' ? openAll(cmd) : cmd.cmd === 'echo' ? echoAll(cmd.ratePerS, cmd.timeoutMs) : closeAll(cmd.ratePerS, cmd.timeoutMs)
   run.catch((err: unknown) => {
     process.stderr.write(`${cmd.cmd} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
     process.exit(1)

@@ -66,7 +66,8 @@ export interface OpenCommand {
   deadlineMs: number
 }
 
-export type ToGenerator = OpenCommand | { cmd: 'echo'; timeoutMs: number } | { cmd: 'close'; timeoutMs: number }
+/** Echo or close: `ratePerS` paces the sends / closes of this generator (0 = all at once); `timeoutMs` bounds the wait. */
+export type ToGenerator = OpenCommand | { cmd: 'echo' | 'close'; ratePerS: number; timeoutMs: number }
 
 function isObject(v: unknown): v is object {
   return typeof v === 'object' && v !== null
@@ -144,7 +145,8 @@ export function asToGenerator(m: unknown): ToGenerator | undefined {
   const cmd = field(m, 'cmd')
   if (cmd === 'echo' || cmd === 'close') {
     const timeoutMs = field(m, 'timeoutMs')
-    return isCount(timeoutMs) ? { cmd, timeoutMs } : undefined
+    const ratePerS = field(m, 'ratePerS')
+    return isCount(timeoutMs) && isCount(ratePerS) ? { cmd, ratePerS, timeoutMs } : undefined
   }
   if (cmd !== 'open') return undefined
   const baseUrl = field(m, 'baseUrl')

@@ -38,3 +38,29 @@ export async function waitWsActive(adminPort: number, expected: number, timeoutM
     await new Promise((r) => setTimeout(r, 250))
   }
 }
+
+/** One reading of the gauge: ms since the wait started, and the value (NaN when the read failed). */
+export interface GaugeReading {
+  ms: number
+  value: number
+}
+
+/**
+ * Like waitWsActive, but keeps a reading every `everyMs` (for the record of
+ * how the gauge fell after a close); returns the readings, the last one last.
+ */
+export async function traceWsActive(adminPort: number, expected: number, timeoutMs: number, everyMs = 1000): Promise<GaugeReading[]> {
+  const start = Date.now()
+  const readings: GaugeReading[] = []
+  for (;;) {
+    let value = Number.NaN
+    try {
+      value = await fetchWsActive(adminPort)
+    } catch {
+      // Busy admin port: recorded as NaN, tried again.
+    }
+    readings.push({ ms: Date.now() - start, value })
+    if (value === expected || Date.now() - start >= timeoutMs) return readings
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}

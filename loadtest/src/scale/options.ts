@@ -21,6 +21,14 @@ export interface ScaleOptions {
   holdMs: number
   /** Client source addresses (127.0.0.x), to multiply the ephemeral port range. */
   sourceAddresses: string[]
+  /** Echo messages per second over all generators; 0 = every connection at once. */
+  echoRate: number
+  /** Closes per second over all generators; 0 = every connection at once. */
+  closeRate: number
+  /** How long the close handshakes may take after the last close was started, ms. */
+  closeTimeoutMs: number
+  /** How long the active gauge may take to reach 0 after the close, ms. */
+  settleTimeoutMs: number
   /** Per-connection handshake timeout, ms. */
   handshakeTimeoutMs: number
   /** No new connection is started after this long, ms. */
@@ -38,6 +46,7 @@ export const MAX_SOCKETS_PER_PROCESS = 12_000
 
 const USAGE = `usage: node dist/loadtest/src/scale/ws-scale.js [--connections 50000] [--workers W] [--nodes M]
   [--generators K] [--concurrency 200] [--hold-ms 10000] [--source-addresses 8]
+  [--echo-rate 5000] [--close-rate 5000] [--close-timeout-ms 60000] [--settle-timeout-ms 60000]
   [--handshake-timeout-ms 30000] [--open-deadline-ms 300000] [--out-dir loadtest/results] [--verbose]`
 
 function int(raw: Record<string, string>, name: string, fallback: number, min: number, max: number): number {
@@ -52,7 +61,7 @@ function int(raw: Record<string, string>, name: string, fallback: number, min: n
 /** Parses argv (without node and script) into options; throws OptionError. */
 export function parseScaleOptions(argv: readonly string[], defaultOutDir: string): ScaleOptions {
   const raw = parseFlags(argv)
-  const known = new Set(['CONNECTIONS', 'WORKERS', 'NODES', 'GENERATORS', 'CONCURRENCY', 'HOLD_MS', 'SOURCE_ADDRESSES', 'HANDSHAKE_TIMEOUT_MS', 'OPEN_DEADLINE_MS', 'OUT_DIR', 'VERBOSE'])
+  const known = new Set(['CONNECTIONS', 'WORKERS', 'NODES', 'GENERATORS', 'CONCURRENCY', 'HOLD_MS', 'SOURCE_ADDRESSES', 'HANDSHAKE_TIMEOUT_MS', 'OPEN_DEADLINE_MS', 'ECHO_RATE', 'CLOSE_RATE', 'CLOSE_TIMEOUT_MS', 'SETTLE_TIMEOUT_MS', 'OUT_DIR', 'VERBOSE'])
   for (const k of Object.keys(raw)) if (!known.has(k)) throw new OptionError(`unknown option --${k.toLowerCase().replace(/_/g, '-')}\n${USAGE}`)
   const connections = int(raw, 'CONNECTIONS', 50_000, 1, 500_000)
   const workers = int(raw, 'WORKERS', Math.ceil(connections / MAX_TUNNELS_PER_WORKER) + 1, 2, 64)
@@ -62,6 +71,10 @@ export function parseScaleOptions(argv: readonly string[], defaultOutDir: string
   const concurrency = int(raw, 'CONCURRENCY', 200, 1, 10_000)
   const holdMs = int(raw, 'HOLD_MS', 10_000, 0, 3_600_000)
   const nAddresses = int(raw, 'SOURCE_ADDRESSES', 8, 0, 250)
+  const echoRate = int(raw, 'ECHO_RATE', 5_000, 0, 10_000_000)
+  const closeRate = int(raw, 'CLOSE_RATE', 5_000, 0, 10_000_000)
+  const closeTimeoutMs = int(raw, 'CLOSE_TIMEOUT_MS', 60_000, 100, 3_600_000)
+  const settleTimeoutMs = int(raw, 'SETTLE_TIMEOUT_MS', 60_000, 100, 3_600_000)
   const handshakeTimeoutMs = int(raw, 'HANDSHAKE_TIMEOUT_MS', 30_000, 100, 600_000)
   const openDeadlineMs = int(raw, 'OPEN_DEADLINE_MS', 300_000, 1_000, 3_600_000)
   if (connections / workers > MAX_TUNNELS_PER_WORKER) throw new OptionError(`${connections} connections over ${workers} workers is more than ${MAX_TUNNELS_PER_WORKER} tunnels per worker (2 fds each, 20,000 fds per process): raise --workers`)
@@ -77,6 +90,10 @@ export function parseScaleOptions(argv: readonly string[], defaultOutDir: string
     concurrency,
     holdMs,
     sourceAddresses,
+    echoRate,
+    closeRate,
+    closeTimeoutMs,
+    settleTimeoutMs,
     handshakeTimeoutMs,
     openDeadlineMs,
     outDir: raw['OUT_DIR'] ?? defaultOutDir,

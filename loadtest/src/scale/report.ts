@@ -18,7 +18,7 @@ export interface ScaleResult {
   startedAt: string
   command: string
   machine: { cpus: number; memTotalMb: number; loadAvg1mAtStart: number; node: string; ipLocalPortRange: string }
-  options: { connections: number; workers: number; nodes: number; generators: number; concurrency: number; holdMs: number; sourceAddresses: string[] }
+  options: { connections: number; workers: number; nodes: number; generators: number; concurrency: number; holdMs: number; echoRate: number; closeRate: number; sourceAddresses: string[] }
   connections: {
     requested: number
     opened: number
@@ -33,8 +33,20 @@ export interface ScaleResult {
     closeForced: number
   }
   openSeconds: number
+  /** Seconds from the start of the close until every generator had closed (or given up on) its sockets. */
+  closeSeconds: number
   echo: { sent: number; lost: number; rttMs: LatencySummary }
-  gauge: { expectedOpen: number; whenOpen: number; afterClose: number; matched: boolean }
+  gauge: {
+    expectedOpen: number
+    whenOpen: number
+    /** The last reading after the close (0 when all tunnels were released). */
+    afterClose: number
+    /** Readings after the close, about one a second, until 0 or the settle timeout. */
+    afterCloseTrace: { ms: number; value: number }[]
+    /** Seconds from the start of the close until the gauge read 0 (NaN if it did not). */
+    settleSeconds: number
+    matched: boolean
+  }
   router: {
     primary: RssSample
     workers: RssSample[]
@@ -90,6 +102,7 @@ export function renderSummary(r: ScaleResult): string {
     ['open time (all)', `${r.openSeconds.toFixed(1)} s (${r.openSeconds > 0 ? Math.round(r.connections.opened / r.openSeconds) : 0}/s)`],
     ['echo p50 / p99 / max', `${ms(r.echo.rttMs.p50)} / ${ms(r.echo.rttMs.p99)} / ${ms(r.echo.rttMs.max)} (${r.echo.lost} lost)`],
     ['active gauge open / closed', `${r.gauge.whenOpen} / ${r.gauge.afterClose} (expected ${r.gauge.expectedOpen} / 0)`],
+    ['close time / gauge at 0 after', `${r.closeSeconds.toFixed(1)} s / ${Number.isFinite(r.gauge.settleSeconds) ? `${r.gauge.settleSeconds.toFixed(1)} s` : 'never'}`],
     ['router RSS before → after', `${mb(r.router.rssBeforeKb)} → ${mb(r.router.rssAfterKb)} (primary + ${r.router.workers.length} workers)`],
     ['router RSS per connection', `${(r.router.rssPerConnectionBytes / 1024).toFixed(1)} KB (worker growth / connections)`],
     ['router worker fds at peak', r.router.workers.map((w) => String(w.fdsAtPeak ?? '?')).join(', ')],

@@ -24,7 +24,7 @@ import { OptionError } from '../lib/options.js'
 import { summarize } from '../lib/percentiles.js'
 import { ChildRegistry } from './children.js'
 import { asGenClosed, asGenEchoed, asGenOpened, asGenReady, asMediaReady, type GenClosed, type GenEchoed, type GenOpened } from './messages.js'
-import { waitWsActive } from './metrics.js'
+import { traceWsActive, waitWsActive } from './metrics.js'
 import { parseScaleOptions, shares, type ScaleOptions } from './options.js'
 import { fdCount, fdLimit, rssKbOf } from './procfs.js'
 import { growthKb, problemsOf, renderSummary, sumKb, type RssSample, type ScaleResult } from './report.js'
@@ -120,7 +120,9 @@ async function run(o: ScaleOptions, registry: ChildRegistry, result: ScaleResult
     log(`opened ${c.opened}, failed ${c.failed} in ${result.openSeconds.toFixed(1)} s${c.failed > 0 ? ` ${JSON.stringify(c.failureReasons)}` : ''}`)
 
     // 5. One echo per connection, the gauge, memory at peak.
-    const echoed: GenEchoed[] = await fromAll(genChildren.map((g) => (g.send({ cmd: 'echo', timeoutMs: 30_000 }), g)), asGenEchoed, 90_000)
+    const echoRate = Math.ceil(o.echoRate / o.generators)
+    const echoSendS = echoRate > 0 ? o.connections / o.generators / echoRate : 0
+    const echoed: GenEchoed[] = await fromAll(genChildren.map((g) => (g.send({ cmd: 'echo', ratePerS: echoRate, timeoutMs: 30_000 }), g)), asGenEchoed, echoSendS * 2000 + 90_000)
     const rtts = echoed.flatMap((e) => e.rtts)
     result.echo = { sent: rtts.length + echoed.reduce((a, e) => a + e.lost, 0), lost: echoed.reduce((a, e) => a + e.lost, 0), rttMs: summarize(rtts) }
     log(`echo: ${rtts.length} back, ${result.echo.lost} lost, p50 ${result.echo.rttMs.p50.toFixed(1)} ms, p99 ${result.echo.rttMs.p99.toFixed(1)} ms`)
@@ -137,15 +139,23 @@ async function run(o: ScaleOptions, registry: ChildRegistry, result: ScaleResult
     // 6. Hold, close, the gauge back to 0.
     log(`holding for ${o.holdMs} ms`)
     await new Promise((r) => setTimeout(r, o.holdMs))
-    log('closing')
-    const closed: GenClosed[] = await fromAll(genChildren.map((g) => (g.send({ cmd: 'close', timeoutMs: 30_000 }), g)), asGenClosed, 90_000)
+    log(`closing (${o.closeRate > 0 ? `${o.closeRate}/s` : 'all at once'})`)
+    const closeRate = Math.ceil(o.closeRate / o.generators)
+    const closeSendS = closeRate > 0 ? o.connections / o.generators / closeRate : 0
+    const tClose = performance.now()
+    const closed: GenClosed[] = await fromAll(genChildren.map((g) => (g.send({ cmd: 'close', ratePerS: closeRate, timeoutMs: o.closeTimeoutMs }), g)), asGenClosed, closeSendS * 2000 + o.closeTimeoutMs + 60_000)
+    result.closeSeconds = (performance.now() - tClose) / 1000
     c.openAtClose = closed.reduce((a, r) => a + r.openAtClose, 0)
     c.closedClean = closed.reduce((a, r) => a + r.closedClean, 0)
     c.closeForced = closed.reduce((a, r) => a + r.forced, 0)
     c.droppedEarly = closed.reduce((a, r) => a + r.droppedEarly, 0)
-    result.gauge.afterClose = await waitWsActive(router.adminPort, 0, 30_000)
+    const sinceClose = performance.now() - tClose
+    result.gauge.afterCloseTrace = await traceWsActive(router.adminPort, 0, o.settleTimeoutMs)
+    const last = result.gauge.afterCloseTrace.at(-1)
+    result.gauge.afterClose = last?.value ?? Number.NaN
+    result.gauge.settleSeconds = last?.value === 0 ? (sinceClose + last.ms) / 1000 : Number.NaN
     result.gauge.matched = result.gauge.whenOpen === result.gauge.expectedOpen && result.gauge.afterClose === 0
-    log(`closed: ${c.closedClean} clean, ${c.closeForced} forced; gauge after close ${result.gauge.afterClose}`)
+    log(`closed in ${result.closeSeconds.toFixed(1)} s: ${c.closedClean} clean, ${c.closeForced} forced; gauge ${result.gauge.afterClose} after ${((result.gauge.afterCloseTrace.at(-1)?.ms ?? 0) / 1000).toFixed(1)} s more`)
 
     // 7. Stop: generators, the router (SIGTERM drains its workers), media nodes.
     await registry.stopAll(genChildren, 5_000)
@@ -168,11 +178,12 @@ function emptyResult(o: ScaleOptions): ScaleResult {
     startedAt: new Date().toISOString(),
     command: `node ${process.argv.slice(1).map((a) => (a.includes(repoRoot) ? a.slice(repoRoot.length + 1) : a)).join(' ')}`,
     machine: { cpus: cpus().length, memTotalMb: Math.round(totalmem() / 1048576), loadAvg1mAtStart: loadavg()[0] ?? 0, node: process.version, ipLocalPortRange: portRange },
-    options: { connections: o.connections, workers: o.workers, nodes: o.nodes, generators: o.generators, concurrency: o.concurrency, holdMs: o.holdMs, sourceAddresses: o.sourceAddresses },
+    options: { connections: o.connections, workers: o.workers, nodes: o.nodes, generators: o.generators, concurrency: o.concurrency, holdMs: o.holdMs, echoRate: o.echoRate, closeRate: o.closeRate, sourceAddresses: o.sourceAddresses },
     connections: { requested: o.connections, opened: 0, failed: 0, failureReasons: {}, droppedEarly: 0, openAtClose: 0, closedClean: 0, closeForced: 0 },
     openSeconds: 0,
     echo: { sent: 0, lost: 0, rttMs: summarize([]) },
-    gauge: { expectedOpen: o.connections, whenOpen: Number.NaN, afterClose: Number.NaN, matched: false },
+    closeSeconds: 0,
+    gauge: { expectedOpen: o.connections, whenOpen: Number.NaN, afterClose: Number.NaN, afterCloseTrace: [], settleSeconds: Number.NaN, matched: false },
     router: { primary: none, workers: [], rssBeforeKb: 0, rssAfterKb: 0, rssPerConnectionBytes: 0 },
     mediaNodes: [],
     generators: [],
