@@ -117,6 +117,12 @@ export class EdgeRouterStack extends Stack {
     // The ALB's only action forwards here: routers register by instance + dynamic host port.
     this.edge.routerTargetGroup.addTarget(this.router.loadBalancerTarget())
 
+    // A token of its own: a leaked router token must not drain media nodes, and the other way round.
+    const mediaNodeAdminToken = new secretsmanager.Secret(this, 'MediaNodeAdminToken', {
+      description: 'Bearer token of the media node admin port (ADMIN_TOKEN: POST /admin/drain, /admin/force-close)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    })
+
     this.mediaNodes = new MediaNodeService(this, 'MediaNodes', {
       cluster: this.compute.cluster,
       capacityProviderName: workloadPool.capacityProvider.capacityProviderName,
@@ -128,6 +134,7 @@ export class EdgeRouterStack extends Stack {
       hostedZoneArn: this.discovery.hostedZoneArn,
       logGroup: this.observability.mediaNodeLogGroup,
       desiredCount: config.mediaNodeTasks,
+      adminToken: mediaNodeAdminToken,
     })
 
     const deployments = new Map<string, DeploymentService>()
@@ -150,6 +157,8 @@ export class EdgeRouterStack extends Stack {
     new CfnOutput(this, 'NamespaceId', { value: this.discovery.namespace.namespaceId, description: 'Cloud Map namespace for new deployments' })
     new CfnOutput(this, 'NamespaceName', { value: config.namespaceName })
     new CfnOutput(this, 'MediaServiceId', { value: this.discovery.mediaServiceId })
+    new CfnOutput(this, 'MediaNodeServiceName', { value: this.mediaNodes.service.serviceName, description: 'ECS service of the media nodes (aws ecs list-tasks --service-name)' })
+    new CfnOutput(this, 'MediaNodeAdminTokenArn', { value: mediaNodeAdminToken.secretArn, description: 'Secret holding the media node ADMIN_TOKEN' })
     new CfnOutput(this, 'WorkloadCapacityProvider', { value: workloadPool.capacityProvider.capacityProviderName })
     new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn })
   }
