@@ -1,11 +1,9 @@
 // Admin listener: bearer auth (401 without/with a wrong token), the routes
 // view, and /metrics in valid Prometheus text with bounded labels.
 import t from 'tap'
+import { staticDiscoveryFile } from '../fixtures/static-file.js'
 import { request } from 'undici'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { ADMIN_TOKEN, startRouter } from '../fixtures/router.js'
 import { startUpstream } from '../fixtures/upstream.js'
 import { bearerMatches } from '../../router/src/admin/auth.js'
@@ -46,9 +44,7 @@ t.test('bearer comparison', async (t) => {
 
 t.test('admin endpoints and metrics', async (t) => {
   const up = await startUpstream('a')
-  const dir = mkdtempSync(join(tmpdir(), 'router-admin-'))
-  const file = join(dir, 's.json')
-  writeFileSync(file, JSON.stringify({ services: { 'dep-123': [{ id: 'i-1', host: '127.0.0.1', port: up.port }], media: [{ id: 'node-77', host: '127.0.0.1', port: up.port }] } }))
+  const file = staticDiscoveryFile({ 'dep-123': [{ id: 'i-1', port: up.port }], media: [{ id: 'node-77', port: up.port }] })
   const rt = await startRouter({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file })
   t.teardown(async () => {
     await rt.close()

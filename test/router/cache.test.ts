@@ -128,3 +128,13 @@ t.test('view lists entries', async (t) => {
   t.equal(v[0]?.key, 'service:dep')
   t.equal(v[0]?.endpoints.length, 1)
 })
+
+t.test('view keeps expired entries (regression: cluster route views came back empty after the TTL)', async (t) => {
+  const { cache, advance } = setup({ maxTtlMs: 1000 })
+  await cache.resolve(target)
+  advance(5000)
+  const v = cache.view()
+  t.equal(v.length, 1)
+  t.equal(v[0]?.expired, true)
+  t.equal(v[0]?.ttlRemainingMs, 0)
+})

@@ -1,10 +1,8 @@
 // ROUTER_WORKERS=2: workers share the main port, the primary's /metrics sums
 // both workers, /admin/routes shows each worker's view, SIGTERM drains all.
 import t from 'tap'
+import { staticDiscoveryFile } from '../fixtures/static-file.js'
 import { request } from 'undici'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startUpstream } from '../fixtures/upstream.js'
 import { startRouterProcess } from '../fixtures/router-process.js'
 import { ADMIN_TOKEN } from '../fixtures/router.js'
@@ -12,9 +10,7 @@ import { ADMIN_TOKEN } from '../fixtures/router.js'
 t.test('cluster mode', async (t) => {
   const up = await startUpstream('a')
   t.teardown(() => up.close())
-  const dir = mkdtempSync(join(tmpdir(), 'router-cluster-'))
-  const file = join(dir, 's.json')
-  writeFileSync(file, JSON.stringify({ services: { dep: [{ id: 'a', host: '127.0.0.1', port: up.port }] } }))
+  const file = staticDiscoveryFile({ dep: [{ id: 'a', port: up.port }] })
   const rp = await startRouterProcess({ ROUTER_WORKERS: '2', DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file, ADMIN_TOKEN, DRAIN_DELAY_MS: '0', ACCESS_LOG: 'false' })
   t.teardown(() => rp.stop('SIGKILL'))
   const N = 60

@@ -2,11 +2,9 @@
 // the signal on, the in-flight request completes, WebSocket clients get a
 // well-formed close 1001 (and the node a masked one), and the process exits 0.
 import t from 'tap'
+import { staticDiscoveryFile } from '../fixtures/static-file.js'
 import WebSocket from 'ws'
 import { request } from 'undici'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startUpstream } from '../fixtures/upstream.js'
 import { startRouterProcess } from '../fixtures/router-process.js'
 import { startMediaNode } from '../../media-node/src/index.js'
@@ -19,9 +17,7 @@ t.test('SIGTERM drains HTTP and WebSockets, then exits 0', async (t) => {
     await slow.close()
     await node.close()
   })
-  const dir = mkdtempSync(join(tmpdir(), 'router-drain-'))
-  const file = join(dir, 's.json')
-  writeFileSync(file, JSON.stringify({ services: { dep: [{ id: 'a', host: '127.0.0.1', port: slow.port }], media: [{ id: 'node-1', host: '127.0.0.1', port: node.port }] } }))
+  const file = staticDiscoveryFile({ dep: [{ id: 'a', port: slow.port }], media: [{ id: 'node-1', port: node.port }] })
   const rp = await startRouterProcess({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file, DRAIN_DELAY_MS: '800', DRAIN_HTTP_TIMEOUT_MS: '5000', DRAIN_TIMEOUT_MS: '1500' })
   t.teardown(() => rp.stop('SIGKILL'))
   const base = `http://127.0.0.1:${rp.port}`
@@ -78,9 +74,7 @@ t.test('SIGTERM drains HTTP and WebSockets, then exits 0', async (t) => {
 })
 
 t.test('a second SIGTERM ends the drain at once', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'router-drain-'))
-  const file = join(dir, 's.json')
-  writeFileSync(file, JSON.stringify({ services: {} }))
+  const file = staticDiscoveryFile({})
   const rp = await startRouterProcess({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file, DRAIN_DELAY_MS: '600000' })
   t.teardown(() => rp.stop('SIGKILL'))
   rp.child.kill('SIGTERM')

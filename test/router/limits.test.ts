@@ -2,20 +2,16 @@
 // chunked), slow clients → 408; each with a JSON body, and the router keeps
 // serving others.
 import t from 'tap'
+import { staticDiscoveryFile } from '../fixtures/static-file.js'
 import { request } from 'undici'
 import { connect } from 'node:net'
 import { startRouter } from '../fixtures/router.js'
 import { startUpstream } from '../fixtures/upstream.js'
 import { rawRequest } from '../fixtures/raw-http.js'
-import { writeFileSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 
 t.test('limits', async (t) => {
   const up = await startUpstream('a')
-  const dir = mkdtempSync(join(tmpdir(), 'router-limits-'))
-  const file = join(dir, 'static.json')
-  writeFileSync(file, JSON.stringify({ services: { dep: [{ id: 'a', host: '127.0.0.1', port: up.port }] } }))
+  const file = staticDiscoveryFile({ dep: [{ id: 'a', port: up.port }] })
   const rt = await startRouter({
     DISCOVERY_MODE: 'static',
     STATIC_DISCOVERY_FILE: file,
@@ -69,9 +65,7 @@ t.test('limits', async (t) => {
 
 t.test('one stalled client does not affect another', async (t) => {
   const up = await startUpstream('a')
-  const dir = mkdtempSync(join(tmpdir(), 'router-limits-'))
-  const file = join(dir, 'static.json')
-  writeFileSync(file, JSON.stringify({ services: { dep: [{ id: 'a', host: '127.0.0.1', port: up.port }] } }))
+  const file = staticDiscoveryFile({ dep: [{ id: 'a', port: up.port }] })
   const rt = await startRouter({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file })
   t.teardown(async () => {
     await rt.close()

@@ -5,12 +5,10 @@
 // lag: the default is 400 MB each way (8x the 50 MB; growth plateaus
 // near 40-60 MB whatever the size), and the bound is a quarter of the body.
 import t from 'tap'
+import { staticDiscoveryFile } from '../fixtures/static-file.js'
 import { request } from 'undici'
 import { Readable } from 'node:stream'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startUpstream } from '../fixtures/upstream.js'
 import { startRouterProcess } from '../fixtures/router-process.js'
 
@@ -36,9 +34,7 @@ function bodyStream(size: number, hash: ReturnType<typeof createHash>): Readable
 
 t.test('large body streamed both ways', async (t) => {
   const up = await startUpstream('echo')
-  const dir = mkdtempSync(join(tmpdir(), 'router-stream-'))
-  const file = join(dir, 's.json')
-  writeFileSync(file, JSON.stringify({ services: { big: [{ id: 'a', host: '127.0.0.1', port: up.port }] } }))
+  const file = staticDiscoveryFile({ big: [{ id: 'a', port: up.port }] })
   const rp = await startRouterProcess({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file, ACCESS_LOG: 'false', MAX_BODY_BYTES: '0' })
   t.teardown(async () => {
     await rp.stop('SIGKILL')

@@ -52,6 +52,8 @@ export interface CacheView {
   readonly endpoints: Resolution['endpoints']
   readonly notFound: boolean
   readonly stale: boolean
+  /** Past its TTL: the next lookup refreshes it. */
+  readonly expired: boolean
   readonly ageMs: number
   readonly ttlRemainingMs: number
 }
@@ -132,14 +134,17 @@ export class DiscoveryCache {
   view(): CacheView[] {
     const rows: CacheView[] = []
     const now = this.#now()
-    for (const [key, entry] of this.#lru.entries()) {
+    // dump() includes expired entries (entries() skips them): they are still what the router knows.
+    for (const [key, { value: entry }] of this.#lru.dump()) {
+      const ttlRemainingMs = Math.max(0, Math.round(this.#lru.getRemainingTTL(key)))
       rows.push({
         key,
         endpoints: entry.resolution?.endpoints ?? [],
         notFound: entry.notFound !== undefined,
         stale: entry.stale,
+        expired: ttlRemainingMs === 0,
         ageMs: Math.round(now - entry.fetchedAt),
-        ttlRemainingMs: Math.round(this.#lru.getRemainingTTL(key)),
+        ttlRemainingMs,
       })
     }
     return rows
