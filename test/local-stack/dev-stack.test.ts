@@ -18,7 +18,8 @@ t.test('dev stack serves both route templates and cleans up', async (t) => {
   t.same(stack.mediaNodes, ['node-1', 'node-2'])
 
   const seen = new Set<string>()
-  for (let i = 0; i < 4; i++) {
+  // P2C picks at random between idle instances: 40 requests reach both (all on one: p = 2^-39).
+  for (let i = 0; i < 40; i++) {
     const r = await request(`${stack.routerUrl}/services/hello/x`)
     t.equal(r.statusCode, 200)
     const body = JSON.parse(await r.body.text()) as { instance: string; path: string }
@@ -48,4 +49,17 @@ t.test('dev stack serves both route templates and cleans up', async (t) => {
   closed = true
   await stopping
   t.equal(stack.emulator.stats.apiCalls('DeregisterInstance'), 5, 'three backends and two media nodes deregistered')
+})
+
+t.test('drainNode marks a media node DRAINING while it still has sessions', async (t) => {
+  const stack = await startDevStack({ routerPort: 0, adminPort: 0, quiet: true })
+  t.teardown(() => stack.close())
+  // A node with no sessions finishes its drain at once and leaves; keep one session open.
+  const ws = new WebSocket(`${stack.routerUrl.replace('http', 'ws')}/media/node-2/ws/keep`)
+  await new Promise((res, rej) => { ws.once('open', res); ws.once('error', rej) })
+  t.teardown(() => ws.terminate())
+  await stack.drainNode('node-2')
+  const r = await request(`${stack.routerUrl}/media/node-2/status`)
+  t.match(JSON.parse(await r.body.text()), { nodeId: 'node-2', status: 'DRAINING' })
+  await t.rejects(stack.drainNode('nope'), /no media node/)
 })

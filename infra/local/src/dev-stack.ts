@@ -38,6 +38,8 @@ export interface DevStack {
   readonly router: Router
   readonly deployments: string[]
   readonly mediaNodes: string[]
+  /** Start draining a media node (DRAINING in Cloud Map; existing sockets stay). */
+  drainNode(nodeId: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -102,6 +104,11 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       router,
       deployments: [...new Set(backends.map((b) => b.deployment))],
       mediaNodes: nodes.map((n) => n.nodeId),
+      drainNode: async (nodeId) => {
+        const node = nodes.find((n) => n.nodeId === nodeId)
+        if (node === undefined) throw new Error(`no media node ${nodeId} in the local stack`)
+        await node.startDraining()
+      },
       close: async () => {
         // Router first (no new traffic), then backends deregister, then the emulator.
         for (const c of cleanups.reverse()) await c().catch(() => undefined)

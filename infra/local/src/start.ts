@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     `  Media nodes   ${stack.mediaNodes.join(', ')}`,
     '',
     '  Try:',
-    `    curl -s ${u}/services/${dep ?? 'hello'}/anything?x=1        # run twice: two instances take turns`,
+    `    curl -s ${u}/services/${dep ?? 'hello'}/anything?x=1        # repeat it: hello-1 and hello-2 both answer`,
     `    curl -s ${u}/media/${node ?? 'node-1'}/status`,
     `    curl -s ${u}/services/nope/x                    # 404 JSON: unknown deployment`,
     `    curl -s ${u}/services/Bad.Name/x                # 400 JSON: not a DNS label, no lookup made`,
