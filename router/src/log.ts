@@ -38,19 +38,34 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       setImmediate(flush)
     }
   }
-  const line = (level: LogLevel, msg: string, fields?: Record<string, unknown>): string => {
-    const head = `{"time":"${new Date().toISOString()}","level":"${level}","msg":${JSON.stringify(msg)}`
-    const body = fields !== undefined ? JSON.stringify(fields).slice(1, -1) : ''
-    return `${head}${base !== '' ? `,${base}` : ''}${body !== '' ? `,${body}` : ''}}\n`
+  // The ISO timestamp is rebuilt at most once per millisecond.
+  let lastMs = -1
+  let lastIso = ''
+  const iso = (): string => {
+    const now = Date.now()
+    if (now !== lastMs) {
+      lastMs = now
+      lastIso = new Date(now).toISOString()
+    }
+    return lastIso
   }
+  const baseJson = base !== '' ? `,${base}` : ''
+  const line = (level: LogLevel, msgJson: string, fields?: Record<string, unknown>): string => {
+    const head = `{"time":"${iso()}","level":"${level}","msg":${msgJson}${baseJson}`
+    if (fields === undefined) return `${head}}\n`
+    const body = JSON.stringify(fields)
+    // body is "{...}": splice it in without copying it twice.
+    return body.length > 2 ? `${head},${body.substring(1)}\n` : `${head}}\n`
+  }
+  const ACCESS = JSON.stringify('access')
   return {
     log(level, msg, fields) {
       if (ORDER[level] < min) return
-      push(line(level, msg, fields))
+      push(line(level, JSON.stringify(msg), fields))
     },
     access(fields) {
       if (ORDER.info < min) return
-      push(line('info', 'access', fields))
+      push(line('info', ACCESS, fields))
     },
     flush,
   }

@@ -18,6 +18,7 @@ import type { OutlierDetector } from './balancing/outlier.js'
 import { eligibleEndpoints, isDraining } from './balancing/eligibility.js'
 import { matchRoute, type RouteMatch, type RouteTable } from './routing/routes.js'
 import { HttpForwarder, PayloadTooLargeError } from './proxy/http.js'
+import { ClientAbort } from './proxy/client-abort.js'
 import { WebSocketProxy } from './proxy/websocket.js'
 import type { Tunnel } from './proxy/tunnel.js'
 import { requestIdFrom, type ForwardContext } from './proxy/headers.js'
@@ -111,7 +112,9 @@ export class MainServer {
     let endpoint: Endpoint | undefined
     let attempts = 0
     let errorCode: string | undefined
+    const abort = new ClientAbort()
     res.once('close', () => {
+      if (!res.writableFinished) abort.abort()
       this.#inflight.delete(res)
       const seconds = (performance.now() - started) / 1000
       const status = res.writableFinished ? res.statusCode : 499
@@ -168,6 +171,7 @@ export class MainServer {
             return p
           },
           (ep, failure) => this.#attemptFailed(routeName, ep, failure.reason, failure.beforeSend),
+          abort,
         )
       } finally {
         for (const p of picked) load.end(p)

@@ -10,6 +10,7 @@ import type { Endpoint } from '../discovery/discovery.js'
 import { RouterError } from '../errors.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ForwardContext } from './headers.js'
 import { classifyUpstreamError, type ClassifiedUpstreamError } from './upstream-errors.js'
+import type { ClientAbort } from './client-abort.js'
 
 export interface HttpForwarderOptions {
   readonly connectTimeoutMs: number
@@ -86,6 +87,8 @@ export class HttpForwarder {
     ctx: ForwardContext,
     pick: (exclude: ReadonlySet<string>) => Endpoint | undefined,
     onAttemptFailed: (endpoint: Endpoint, failure: ClassifiedUpstreamError) => void,
+    /** Fired by the caller when the client goes away before the response is done. */
+    abort: ClientAbort,
   ): Promise<ForwardResult> {
     const method = req.method ?? 'GET'
     const headers = upstreamRequestHeaders(req.headers, ctx)
@@ -102,11 +105,6 @@ export class HttpForwarder {
         body = req
       }
     }
-    const abort = new AbortController()
-    const onClose = (): void => {
-      if (!res.writableFinished) abort.abort()
-    }
-    res.once('close', onClose)
 
     const tried = new Set<string>()
     let attempts = 0
@@ -127,7 +125,7 @@ export class HttpForwarder {
               method,
               headers,
               body,
-              signal: abort.signal,
+              signal: abort,
               opaque: null,
             },
             ({ statusCode, headers: upHeaders }) => {
@@ -148,8 +146,9 @@ export class HttpForwarder {
           if (!retryable) break
         }
       }
-    } finally {
-      res.off('close', onClose)
+    } catch (err) {
+      // forward() never rejects: anything unexpected becomes a 502.
+      last = classifyUpstreamError(err)
     }
     if (last?.clientAborted === true) return { status: 499, endpoint, attempts, upstreamError: last }
     if (res.headersSent) {
