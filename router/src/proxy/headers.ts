@@ -5,6 +5,9 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import { randomUUID } from 'node:crypto'
 
+/** `Connection: upgrade` names the upgrade header (already hop-by-hop). */
+const UPGRADE_ONLY: ReadonlySet<string> = new Set(['upgrade'])
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -19,8 +22,13 @@ const HOP_BY_HOP = new Set([
 ])
 
 /** Names listed in a Connection header value, lower-cased. */
-function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined
+  // Fast path for the common values, which name no extra headers.
+  if (typeof value === 'string') {
+    const v = value.length <= 10 ? value.toLowerCase() : ''
+    if (v === 'keep-alive' || v === 'close' || v === 'upgrade') return v === 'upgrade' ? UPGRADE_ONLY : undefined
+  }
   const joined = Array.isArray(value) ? value.join(',') : value
   const out = new Set<string>()
   for (const t of joined.split(',')) {
