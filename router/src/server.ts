@@ -11,13 +11,13 @@ import type { DiscoveryCache } from './discovery/cache.js'
 import { targetKey, type Endpoint } from './discovery/discovery.js'
 import { NoHealthyEndpointError, RouterError } from './errors.js'
 import type { Logger } from './log.js'
-import type { RouterMetrics, WsCloseReason } from './admin/metrics.js'
+import { statusClass, type RouterMetrics, type WsCloseReason } from './admin/metrics.js'
 import type { Balancer } from './balancing/balancer.js'
-import type { LoadTracker } from './balancing/load-tracker.js'
+import { endpointKey, type LoadTracker } from './balancing/load-tracker.js'
 import type { OutlierDetector } from './balancing/outlier.js'
 import { eligibleEndpoints, isDraining } from './balancing/eligibility.js'
 import { matchRoute, type RouteMatch, type RouteTable } from './routing/routes.js'
-import { HttpForwarder, PayloadTooLargeError } from './proxy/http.js'
+import { HttpForwarder, PayloadTooLargeError, type ForwardResult } from './proxy/http.js'
 import { ClientAbort } from './proxy/client-abort.js'
 import { WebSocketProxy } from './proxy/websocket.js'
 import type { Tunnel } from './proxy/tunnel.js'
@@ -43,6 +43,11 @@ function clientIp(socket: Socket | Duplex | null): string {
   if (socket === null) return ''
   const addr = 'remoteAddress' in socket && typeof socket.remoteAddress === 'string' ? socket.remoteAddress : ''
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr
+}
+
+/** The request target as logged: capped so one client cannot write huge log lines. */
+function logPath(url: string): string {
+  return url.length > 512 ? `${url.slice(0, 512)}…` : url
 }
 
 /** Shared 'error' listener for upgrade sockets (no per-socket closure). */
@@ -123,11 +128,11 @@ export class MainServer {
         this.#d.logger.access({
           requestId,
           method: req.method,
-          path: url.length > 512 ? `${url.slice(0, 512)}…` : url,
+          path: logPath(url),
           route: routeName,
           status,
           durationMs: Math.round(seconds * 1e6) / 1e3,
-          upstream: endpoint !== undefined ? `${endpoint.host}:${endpoint.port}` : undefined,
+          upstream: endpoint !== undefined ? endpointKey(endpoint) : undefined,
           instance: endpoint?.id,
           attempts,
           error: errorCode,
@@ -149,11 +154,11 @@ export class MainServer {
       if (limit > 0 && cl !== undefined && Number(cl) > limit) throw new PayloadTooLargeError(limit)
       const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
-      const ctx = this.#forwardContext(req, requestId, match, false)
+      const ctx = this.#forwardContext(req, client, requestId, match, false)
       const balancer = this.#d.balancerFor(routeName)
       const load = this.#d.load
       const picked: Endpoint[] = []
-      let result: Awaited<ReturnType<HttpForwarder["forward"]>>
+      let result: ForwardResult
       try {
         result = await this.http.forward(
           req,
@@ -203,7 +208,7 @@ export class MainServer {
     this.#d.metrics.upstreamErrors.labels(route, reason).inc()
     if (connectFailure && this.#d.outliers.failure(ep)) {
       this.#d.metrics.ejections.labels(route).inc()
-      this.#d.logger.log('warn', 'endpoint ejected after consecutive connect failures', { route, instance: ep.id, upstream: `${ep.host}:${ep.port}` })
+      this.#d.logger.log('warn', 'endpoint ejected after consecutive connect failures', { route, instance: ep.id, upstream: endpointKey(ep) })
     }
   }
 
@@ -219,8 +224,8 @@ export class MainServer {
     return this.#d.outliers.filter(eligible)
   }
 
-  #forwardContext(req: IncomingMessage, requestId: string, match: RouteMatch, upgrade: boolean): ForwardContext {
-    return { clientIp: clientIp(req.socket), proto: isTls(req.socket) ? 'https' : 'http', requestId, prefix: match.strippedPrefix, upgrade }
+  #forwardContext(req: IncomingMessage, client: string, requestId: string, match: RouteMatch, upgrade: boolean): ForwardContext {
+    return { clientIp: client, proto: isTls(req.socket) ? 'https' : 'http', requestId, prefix: match.strippedPrefix, upgrade }
   }
 
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -237,7 +242,7 @@ export class MainServer {
       s.setTimeout(0)
     }
     const reject = (err: RouterError): void => {
-      this.#d.metrics.wsRejected.labels(routeName, `${String(err.statusCode)[0]}xx`).inc()
+      this.#d.metrics.wsRejected.labels(routeName, statusClass(err.statusCode)).inc()
       writeRawError(socket, err.statusCode, err.toBody(), { ...err.headers, 'x-request-id': requestId })
       this.#logWs({ requestId, url, routeName, status: err.statusCode, error: err.code, started, endpoint })
     }
@@ -250,7 +255,8 @@ export class MainServer {
       routeName = match.route.name
       const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
-      const ctx = this.#forwardContext(req, requestId, match, true)
+      const ctx = this.#forwardContext(req, clientIp(socket), requestId, match, true)
+      const meta = { route: routeName, requestId, path: logPath(url), started }
       const balancer = this.#d.balancerFor(routeName)
       const tried = new Set<string>()
       for (let attempt = 1; attempt <= 2; attempt++) {
@@ -259,7 +265,6 @@ export class MainServer {
         tried.add(endpoint.id)
         const ep = endpoint
         this.#d.load.start(ep)
-        const meta = { route: routeName, requestId, path: url.length > 512 ? `${url.slice(0, 512)}…` : url, started }
         const result = await this.ws.handshake(req, socket, head, ep, match.upstreamPath, ctx, meta)
         if (result.kind === 'established') {
           this.#d.outliers.success(ep)
@@ -269,7 +274,7 @@ export class MainServer {
         }
         this.#d.load.end(ep)
         if (result.kind === 'refused') {
-          this.#d.metrics.wsRejected.labels(routeName, `${String(result.status)[0]}xx`).inc()
+          this.#d.metrics.wsRejected.labels(routeName, statusClass(result.status)).inc()
           this.#logWs({ requestId, url, routeName, status: result.status, started, endpoint })
           return
         }
@@ -293,7 +298,7 @@ export class MainServer {
   /** One tunnel ended: metrics, load accounting and its access-log line. */
   #tunnelClosed(tunnel: Tunnel, reason: WsCloseReason): void {
     const m = this.#d.metrics
-    const route = String(tunnel.meta.route)
+    const route = tunnel.meta.route
     this.#d.load.end(tunnel.endpoint)
     m.wsActive.labels(route).dec()
     m.wsClosed.labels(route, reason).inc()
@@ -310,8 +315,8 @@ export class MainServer {
         route,
         status: 101,
         closedBy: reason,
-        durationMs: Math.round(performance.now() - Number(tunnel.meta.started)),
-        upstream: `${tunnel.endpoint.host}:${tunnel.endpoint.port}`,
+        durationMs: Math.round(performance.now() - tunnel.meta.started),
+        upstream: endpointKey(tunnel.endpoint),
         instance: tunnel.endpoint.id,
         bytesFromClient: up,
         bytesFromUpstream: down,
@@ -324,12 +329,12 @@ export class MainServer {
     this.#d.logger.access({
       requestId: f.requestId,
       kind: 'websocket',
-      path: f.url.length > 512 ? `${f.url.slice(0, 512)}…` : f.url,
+      path: logPath(f.url),
       route: f.routeName,
       status: f.status,
       error: f.error,
       durationMs: Math.round(performance.now() - f.started),
-      upstream: f.endpoint !== undefined ? `${f.endpoint.host}:${f.endpoint.port}` : undefined,
+      upstream: f.endpoint !== undefined ? endpointKey(f.endpoint) : undefined,
     })
   }
 
@@ -348,11 +353,10 @@ export class MainServer {
       status = 408
       body = { error: 'the client did not send the request in time', code: 'REQUEST_TIMEOUT' }
     }
-    this.#d.metrics.requests.labels('none', `${String(status)[0]}xx`).inc()
+    this.#d.metrics.requests.labels('none', statusClass(status)).inc()
     writeRawError(socket, status, body)
   }
 
-  /** Stop accepting; resolves when the listener is closed (connections may remain). */
   /** Stop accepting connections and drop idle keep-alive ones; busy ones finish their request. */
   stopAccepting(): void {
     if (this.server.listening) this.server.close()

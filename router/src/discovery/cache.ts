@@ -63,7 +63,6 @@ export class DiscoveryCache {
   readonly #opts: DiscoveryCacheOptions
   readonly #now: () => number
   readonly #lru: LRUCache<string, Entry, FetchContext>
-  #lastError: unknown
 
   constructor(backend: Discovery, opts: DiscoveryCacheOptions) {
     this.#backend = backend
@@ -150,9 +149,6 @@ export class DiscoveryCache {
     return rows
   }
 
-  get lastError(): unknown {
-    return this.#lastError
-  }
 
   async close(): Promise<void> {
     this.#lru.clear()
@@ -176,7 +172,6 @@ export class DiscoveryCache {
         options.ttl = Math.max(1, o.negativeTtlMs)
         return { notFound: err, fetchedAt: this.#now(), stale: false }
       }
-      this.#lastError = err
       // Serve the previous answer while it is within max-stale; retry the backend later.
       if (staleValue?.resolution !== undefined && this.#now() - staleValue.fetchedAt <= o.maxStaleMs) {
         const left = o.maxStaleMs - (this.#now() - staleValue.fetchedAt)

@@ -78,7 +78,7 @@ export class DnsDiscovery implements Discovery {
     const what = `service ${service}`
     let srv: SrvRecord[]
     try {
-      srv = (await this.#resolver.resolveSrv(name)).map((r) => ({ name: r.name.toLowerCase().replace(/\.$/, ''), port: r.port }))
+      srv = await this.#srv(name)
     } catch (err) {
       // NODATA: the name exists (e.g. only per-instance records) but no healthy SRV record.
       if (dnsCode(err) === 'ENODATA') return { endpoints: [], ttlSeconds: 0 }
@@ -114,9 +114,14 @@ export class DnsDiscovery implements Discovery {
     }
   }
 
+  /** SRV records of `name`, targets lower-cased without the trailing dot. Rejects like the resolver. */
+  async #srv(name: string): Promise<SrvRecord[]> {
+    return (await this.#resolver.resolveSrv(name)).map((r) => ({ name: r.name.toLowerCase().replace(/\.$/, ''), port: r.port }))
+  }
+
   async #lookupSrvOrEmpty(name: string, what: string): Promise<SrvRecord[]> {
     try {
-      return (await this.#resolver.resolveSrv(name)).map((r) => ({ name: r.name.toLowerCase().replace(/\.$/, ''), port: r.port }))
+      return await this.#srv(name)
     } catch (err) {
       const code = dnsCode(err)
       if (code === 'ENODATA' || code === 'ENOTFOUND') return []

@@ -18,6 +18,15 @@ interface TunnelSocket extends Duplex {
   [kTunnel]?: Tunnel
 }
 
+/** What the tracker of a tunnel needs at its end (route label, request id, logged path, start time). */
+export interface TunnelMeta {
+  readonly route: string
+  readonly requestId: string
+  readonly path: string
+  /** performance.now() when the upgrade request arrived. */
+  readonly started: number
+}
+
 /** Called once when both sockets are closed. */
 export type TunnelClosedHandler = (tunnel: Tunnel, reason: WsCloseReason) => void
 
@@ -77,14 +86,13 @@ export class Tunnel {
   readonly upstream: Socket
   readonly endpoint: Endpoint
   readonly openedAt: number
-  /** Free-form data of whoever tracks the tunnel (route, request id, ...). */
-  readonly meta: Readonly<Record<string, string | number>>
+  readonly meta: TunnelMeta
   endedBy: WsCloseReason | undefined
   #closedSides = 0
   #grace: NodeJS.Timeout | undefined
   readonly #onClosed: TunnelClosedHandler
 
-  constructor(client: Duplex, upstream: Socket, endpoint: Endpoint, meta: Readonly<Record<string, string | number>>, onClosed: TunnelClosedHandler, idleTimeoutMs: number) {
+  constructor(client: Duplex, upstream: Socket, endpoint: Endpoint, meta: TunnelMeta, onClosed: TunnelClosedHandler, idleTimeoutMs: number) {
     this.client = client
     this.upstream = upstream
     this.endpoint = endpoint

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream'
 import type { Endpoint } from '../discovery/discovery.js'
 import { UpstreamError, UpstreamTimeoutError } from '../errors.js'
 import { upstreamRequestHeaders, type ForwardContext } from './headers.js'
-import { Tunnel, type TunnelClosedHandler } from './tunnel.js'
+import { Tunnel, type TunnelClosedHandler, type TunnelMeta } from './tunnel.js'
 import { classifyUpstreamError, type ClassifiedUpstreamError } from './upstream-errors.js'
 
 export interface WebSocketProxyOptions {
@@ -71,7 +71,7 @@ export class WebSocketProxy {
    * Open the upstream connection and perform the handshake. Does not write to
    * the client unless the upstream answered (101 or another response).
    */
-  handshake(req: IncomingMessage, client: Duplex, head: Buffer, endpoint: Endpoint, path: string, ctx: ForwardContext, meta: Readonly<Record<string, string | number>>): Promise<HandshakeResult> {
+  handshake(req: IncomingMessage, client: Duplex, head: Buffer, endpoint: Endpoint, path: string, ctx: ForwardContext, meta: TunnelMeta): Promise<HandshakeResult> {
     const maxHead = this.#opts.maxResponseHeadBytes ?? 16_384
     return new Promise<HandshakeResult>((resolve) => {
       const upstream = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 })
@@ -168,7 +168,7 @@ export class WebSocketProxy {
     upstream.on('end', done)
   }
 
-  #establish(client: Duplex, upstream: Socket, endpoint: Endpoint, headBytes: Buffer, rest: Buffer, meta: Readonly<Record<string, string | number>>): Tunnel {
+  #establish(client: Duplex, upstream: Socket, endpoint: Endpoint, headBytes: Buffer, rest: Buffer, meta: TunnelMeta): Tunnel {
     client.write(headBytes)
     if (rest.length > 0) client.write(rest)
     const tunnel = new Tunnel(client, upstream, endpoint, meta, this.#onClosed, this.#opts.idleTimeoutMs)
