@@ -113,10 +113,17 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   })
   const admin = createAdminServer({
     token: config.adminToken,
-    metrics,
-    routes: () => table,
-    cache,
-    info: () => ({ namespace: config.namespace, discovery: discovery.name, balancer: servicesBalancer.name, serving, ejected: outliers.ejected() }),
+    renderMetrics: () => metrics.registry.metrics(),
+    metricsContentType: metrics.registry.contentType,
+    routesView: async () => ({
+      namespace: config.namespace,
+      discovery: discovery.name,
+      balancer: servicesBalancer.name,
+      serving,
+      ejected: outliers.ejected(),
+      routes: table.templates.map((t) => ({ name: t.name, format: t.format, prefix: t.prefix, stripPrefix: t.stripPrefix })),
+      targets: cache.view(),
+    }),
   })
   const portOf = (s: Server): number => {
     const a = s.address()

@@ -1,22 +1,22 @@
 // The admin listener (separate port): GET /metrics (Prometheus text, open to
-// scrapers on the private port) and /admin/* (bearer token): /admin/routes
-// shows the route table and what discovery knows now.
+// scrapers on the private port), GET /health, and /admin/* (bearer token):
+// /admin/routes shows what the router knows now. It knows nothing of where
+// those come from: a single router and a cluster primary both feed it.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { bearerMatches } from './auth.js'
-import type { RouterMetrics } from './metrics.js'
-import type { RouteTable } from '../routing/routes.js'
-import type { DiscoveryCache } from '../discovery/cache.js'
 import { sendJson } from '../proxy/respond.js'
 
 export interface AdminDeps {
+  /** Bearer token for /admin/*; undefined answers 401 to all of them. */
   readonly token: string | undefined
-  readonly metrics: RouterMetrics
-  readonly routes: () => RouteTable
-  readonly cache: DiscoveryCache
-  readonly info: () => Record<string, unknown>
-  /** Extra collectors run before /metrics renders (e.g. cluster aggregation). */
-  readonly renderMetrics?: () => Promise<string>
+  /** Prometheus exposition text (one registry, or aggregated across workers). */
+  readonly renderMetrics: () => Promise<string>
+  readonly metricsContentType: string
+  /** Body of GET /admin/routes. */
+  readonly routesView: () => Promise<unknown>
+  /** Status and body of GET /health on the admin port (default 200 {"status":"ok"}). */
+  readonly health?: () => { readonly status: number; readonly body: Record<string, unknown> }
 }
 
 export function createAdminServer(deps: AdminDeps): Server {
@@ -35,13 +35,14 @@ async function handle(deps: AdminDeps, req: IncomingMessage, res: ServerResponse
     return
   }
   if (path === '/metrics') {
-    const text = deps.renderMetrics !== undefined ? await deps.renderMetrics() : await deps.metrics.registry.metrics()
-    res.writeHead(200, { 'content-type': deps.metrics.registry.contentType, 'cache-control': 'no-store' })
+    const text = await deps.renderMetrics()
+    res.writeHead(200, { 'content-type': deps.metricsContentType, 'cache-control': 'no-store' })
     res.end(text)
     return
   }
   if (path === '/health') {
-    sendJson(res, 200, { status: 'ok' })
+    const h = deps.health?.() ?? { status: 200, body: { status: 'ok' } }
+    sendJson(res, h.status, h.body)
     return
   }
   if (path.startsWith('/admin/') || path === '/admin') {
@@ -50,12 +51,7 @@ async function handle(deps: AdminDeps, req: IncomingMessage, res: ServerResponse
       return
     }
     if (path === '/admin/routes') {
-      const table = deps.routes()
-      sendJson(res, 200, {
-        ...deps.info(),
-        routes: table.templates.map((t) => ({ name: t.name, format: t.format, prefix: t.prefix, stripPrefix: t.stripPrefix })),
-        targets: deps.cache.view(),
-      })
+      sendJson(res, 200, await deps.routesView())
       return
     }
   }

@@ -4,14 +4,13 @@
 // the workers' route views, and turns SIGTERM into a drain of every worker.
 
 import cluster, { type Worker } from 'node:cluster'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { AggregatorRegistry } from 'prom-client'
 import type { RouterConfig } from '../config.js'
 import type { Logger } from '../log.js'
 import type { Router } from '../router.js'
-import { bearerMatches } from '../admin/auth.js'
-import { sendJson } from '../proxy/respond.js'
+import { createAdminServer } from '../admin/server.js'
 
 type ToWorker = { readonly type: 'router:drain' } | { readonly type: 'router:routes'; readonly id: number }
 type ToPrimary = { readonly type: 'router:listening'; readonly port: number } | { readonly type: 'router:routes'; readonly id: number; readonly view: unknown }
@@ -84,27 +83,12 @@ export async function runPrimary(config: RouterConfig, logger: Logger): Promise<
       for (const w of live) w.send({ type: 'router:routes', id } satisfies ToWorker)
     })
 
-  const admin: Server = createServer({ maxHeaderSize: 8192, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
-    if (path === '/metrics') {
-      aggregator
-        .clusterMetrics()
-        .then((text) => {
-          res.writeHead(200, { 'content-type': aggregator.contentType })
-          res.end(text)
-        })
-        .catch((err: unknown) => sendJson(res, 500, { error: String(err), code: 'METRICS_FAILED' }))
-      return
-    }
-    if (path === '/health') return sendJson(res, stopping ? 503 : 200, { status: stopping ? 'draining' : 'ok', workers: workers.size })
-    if (path?.startsWith('/admin/') === true) {
-      if (!bearerMatches(req.headers.authorization, config.adminToken)) return sendJson(res, 401, { error: 'missing or wrong bearer token', code: 'UNAUTHORIZED' })
-      if (path === '/admin/routes') {
-        void routesViews().then((views) => sendJson(res, 200, { workers: views }))
-        return
-      }
-    }
-    sendJson(res, 404, { error: 'not found; admin endpoints: /metrics, /admin/routes', code: 'NOT_FOUND' })
+  const admin: Server = createAdminServer({
+    token: config.adminToken,
+    renderMetrics: () => aggregator.clusterMetrics(),
+    metricsContentType: aggregator.contentType,
+    routesView: async () => ({ workers: await routesViews() }),
+    health: () => ({ status: stopping ? 503 : 200, body: { status: stopping ? 'draining' : 'ok', workers: workers.size } }),
   })
   await new Promise<void>((resolve) => admin.listen(config.adminPort, config.adminHost, () => resolve()))
   logger.log('info', 'router listening', { port, adminPort: (admin.address() as AddressInfo).port, workers: config.workers, discovery: config.discoveryMode, namespace: config.namespace })
