@@ -34,6 +34,7 @@ export class RouterMetrics {
   /** Pre-bound children: prom-client label lookups are the hot path's biggest cost. */
   readonly #requestChildren = new Map<string, { inc(): void }>()
   readonly #durationChildren = new Map<string, { observe(v: number): void }>()
+  readonly #lookupChildren = new Map<string, { inc(): void }>()
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registry = new Registry()
@@ -60,30 +61,27 @@ export class RouterMetrics {
   }
 
   observeRequest(route: string, status: number, seconds: number): void {
-    const key = `${route}|${statusClass(status)}`
-    let c = this.#requestChildren.get(key)
-    if (c === undefined) {
-      c = this.requests.labels(route, statusClass(status))
-      this.#requestChildren.set(key, c)
-    }
-    c.inc()
-    let h = this.#durationChildren.get(route)
-    if (h === undefined) {
-      h = this.duration.labels(route)
-      this.#durationChildren.set(route, h)
-    }
-    h.observe(seconds)
+    const cls = statusClass(status)
+    const key = `${route}|${cls}`
+    const counter = this.#requestChildren.get(key) ?? remember(this.#requestChildren, key, this.requests.labels(route, cls))
+    counter.inc()
+    const histogram = this.#durationChildren.get(route) ?? remember(this.#durationChildren, route, this.duration.labels(route))
+    histogram.observe(seconds)
   }
-
-  readonly #lookupChildren = new Map<string, { inc(): void }>()
 
   observeLookup(backend: string, outcome: CacheOutcome): void {
     const key = `${backend}|${outcome}`
-    let c = this.#lookupChildren.get(key)
-    if (c === undefined) {
-      c = this.discovery.labels(backend, outcome)
-      this.#lookupChildren.set(key, c)
-    }
-    c.inc()
+    const counter = this.#lookupChildren.get(key) ?? remember(this.#lookupChildren, key, this.discovery.labels(backend, outcome))
+    counter.inc()
   }
+}
+
+/**
+ * Keep a label-bound child for reuse and return it. Callers look up first and
+ * bind (prom-client's costly label lookup) only on a miss:
+ * `map.get(key) ?? remember(map, key, metric.labels(...))`.
+ */
+function remember<C>(children: Map<string, C>, key: string, child: C): C {
+  children.set(key, child)
+  return child
 }
