@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isIPv4 } from 'node:net'
+import { errorMessage, isRecord } from './guards.js'
 
 /** What the node takes from a READY metadata file. */
 export interface EcsMetadataFileInfo {
@@ -77,14 +78,14 @@ async function readOnce(path: string, containerPort: number): Promise<MetadataFi
     text = await readFile(path, 'utf8')
   } catch (err) {
     const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined
-    return { ready: false, reason: code === 'ENOENT' ? 'file not found' : `cannot read it: ${describe(err)}` }
+    return { ready: false, reason: code === 'ENOENT' ? 'file not found' : `cannot read it: ${errorMessage(err)}` }
   }
   let doc: unknown
   try {
     doc = JSON.parse(text)
   } catch (err) {
     // The agent replaces the file by rename, so this is not a half-written file; keep trying until the deadline anyway.
-    return { ready: false, reason: `not JSON: ${describe(err)}` }
+    return { ready: false, reason: `not JSON: ${errorMessage(err)}` }
   }
   return parseEcsMetadataFile(doc, containerPort, path)
 }
@@ -131,10 +132,3 @@ export function parseEcsMetadataFile(doc: unknown, containerPort: number, path =
   return { ready: true, info: { hostIpv4, hostPort, networkMode: typeof mode === 'string' ? mode : undefined, taskArn } }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

@@ -5,6 +5,7 @@
 
 import { isIPv4 } from 'node:net'
 import { nodeIdFromTaskArn } from './node-id.js'
+import { errorMessage, isRecord } from './guards.js'
 
 /** What the node learns from the metadata endpoint. */
 export interface EcsTaskInfo {
@@ -100,7 +101,7 @@ async function getJson(url: string, timeoutMs: number): Promise<unknown> {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
-    throw new EcsMetadataError(`GET ${url} failed: ${describe(err)}`, { cause: err })
+    throw new EcsMetadataError(`GET ${url} failed: ${errorMessage(err)}`, { cause: err })
   }
   if (!response.ok) {
     await response.body?.cancel()
@@ -109,12 +110,8 @@ async function getJson(url: string, timeoutMs: number): Promise<unknown> {
   try {
     return await response.json()
   } catch (err) {
-    throw new EcsMetadataError(`GET ${url} did not return JSON: ${describe(err)}`, { cause: err })
+    throw new EcsMetadataError(`GET ${url} did not return JSON: ${errorMessage(err)}`, { cause: err })
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function optionalArray(value: unknown, what: string): readonly unknown[] {
@@ -123,6 +120,3 @@ function optionalArray(value: unknown, what: string): readonly unknown[] {
   return value
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

@@ -25,6 +25,7 @@ import type { NodeStatus, StatusBody } from './server.js'
 import { SessionHub } from './sessions.js'
 import { TaskProtection } from './task-protection.js'
 import type { TaskProtectionOptions } from './task-protection.js'
+import { errorMessage } from './guards.js'
 
 export interface MediaNodeOptions {
   /** The node's id: a DNS label, registered as the Cloud Map InstanceId. */
@@ -154,7 +155,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       log,
     })
   } catch (err) {
-    throw new ConfigError(`taskProtection: ${describe(err)}`, { cause: err })
+    throw new ConfigError(`taskProtection: ${errorMessage(err)}`, { cause: err })
   }
   const hub = new SessionHub({
     sendBufferLimitBytes: settings.sendBufferLimitBytes,
@@ -275,12 +276,12 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     try {
       await r.updateAttributes({ status: 'DRAINING' })
     } catch (err) {
-      log({ level: 'warn', msg: 'could not mark instance DRAINING in Cloud Map', error: describe(err) })
+      log({ level: 'warn', msg: 'could not mark instance DRAINING in Cloud Map', error: errorMessage(err) })
     }
     try {
       await r.setCustomHealth('UNHEALTHY')
     } catch (err) {
-      log({ level: 'warn', msg: 'could not report UNHEALTHY to Cloud Map', error: describe(err) })
+      log({ level: 'warn', msg: 'could not report UNHEALTHY to Cloud Map', error: errorMessage(err) })
     }
   }
   const enterDraining = (): void => {
@@ -308,7 +309,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       await registrar?.deregister()
     } catch (err) {
       deregisterError = err
-      log({ level: 'error', msg: 'deregistration failed', error: describe(err) })
+      log({ level: 'error', msg: 'deregistration failed', error: errorMessage(err) })
     }
     registrar?.destroy()
     hub.closeAll(1001, 'node shutting down')
@@ -376,6 +377,3 @@ function integer(name: string, value: number, min: number, max = Number.MAX_SAFE
   return value
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}

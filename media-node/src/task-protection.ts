@@ -12,6 +12,7 @@ import type { ProtectionState } from './ecs-agent.js'
 import type { Logger } from './log.js'
 import { realTimers } from './timers.js'
 import type { TimerHandle, Timers } from './timers.js'
+import { errorMessage } from './guards.js'
 
 export interface TaskProtectionOptions {
   /** `$ECS_AGENT_URI`. Undefined: protection is skipped quietly. */
@@ -125,7 +126,7 @@ export class TaskProtection {
         this.#ok(state)
         this.#log({ level: 'info', msg: 'task protection state read', protectionEnabled: state.protectionEnabled, expiresAt: state.expirationDate })
       } catch (err) {
-        this.#log({ level: 'warn', msg: 'could not read task protection state', error: describe(err) })
+        this.#log({ level: 'warn', msg: 'could not read task protection state', error: errorMessage(err) })
       }
     })
     this.update(activeConnections)
@@ -202,7 +203,7 @@ export class TaskProtection {
       })
     } catch (err) {
       this.#failures++
-      this.#lastError = describe(err)
+      this.#lastError = errorMessage(err)
       if (enable) this.#renewDue = this.#have === 'on'
       const delayMs = Math.max(this.#retryDelayMs, Math.min(60_000, this.#retryDelayMs * 2 ** Math.min(this.#failures - 1, 20)))
       this.#log({
@@ -239,6 +240,3 @@ export class TaskProtection {
   }
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
