@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { Agent } from 'undici'
 import type { RouterConfig } from './config.js'
 import type { DiscoveryCache } from './discovery/cache.js'
 import { targetKey, type Endpoint } from './discovery/discovery.js'
@@ -66,17 +67,20 @@ export class MainServer {
   readonly #d: MainServerDeps
   readonly #inflight = new Set<ServerResponse>()
   readonly #allocation: AllocationHandler
+  /** undici pool for the allocation handler's occasional GET /status to media nodes. */
+  readonly #statusAgent: Agent
 
   constructor(deps: MainServerDeps) {
     this.#d = deps
     const c = deps.config
     this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes })
     this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs }, (t, reason) => this.#tunnelClosed(t, reason))
+    this.#statusAgent = new Agent({ connect: { timeout: c.upstream.connectTimeoutMs }, keepAliveTimeout: c.upstream.keepAliveTimeoutMs })
     this.#allocation = new AllocationHandler({
       cache: deps.cache,
       mediaService: c.routes.mediaService,
       outliers: deps.outliers,
-      dispatcher: this.http.agent,
+      dispatcher: this.#statusAgent,
       retryAfterSeconds: c.retryAfterSeconds,
     })
     this.server = createServer(
@@ -367,6 +371,6 @@ export class MainServer {
     this.stopAccepting()
     this.server.closeAllConnections()
     for (const t of this.ws.tunnels) t.destroy()
-    await this.http.close()
+    await Promise.all([this.http.close(), this.#statusAgent.close()])
   }
 }

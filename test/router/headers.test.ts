@@ -1,5 +1,5 @@
 import t from 'tap'
-import { downstreamResponseHeaders, requestIdFrom, upstreamRequestHeaders } from '../../router/src/proxy/headers.js'
+import { downstreamHeaderList, requestIdFrom, upstreamRequestHeaders } from '../../router/src/proxy/headers.js'
 
 const ctx = { clientIp: '10.0.0.9', proto: 'http' as const, requestId: 'rid-1', prefix: '/services/d', upgrade: false }
 
@@ -29,8 +29,15 @@ t.test('forwarded headers', async (t) => {
 })
 
 t.test('response hop-by-hop stripped, request id echoed', async (t) => {
-  const out = downstreamResponseHeaders({ connection: 'close, x-internal', 'x-internal': '1', 'keep-alive': 'timeout=1', 'transfer-encoding': 'chunked', 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }, 'rid')
-  t.same(out, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'rid' })
+  const raw = ['Connection', 'close, X-Internal', 'X-Internal', '1', 'Keep-Alive', 'timeout=1', 'Transfer-Encoding', 'chunked', 'Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Request-Id', 'upstream-id']
+  // Case and duplicates kept; upstream's own X-Request-Id replaced by ours.
+  t.same(downstreamHeaderList(raw, 'rid', false), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'x-request-id', 'rid'])
+})
+
+t.test('response Content-Length dropped when the upstream body was chunked', async (t) => {
+  const raw = ['Content-Length', '5', 'Transfer-Encoding', 'chunked', 'Connection', 'keep-alive', 'ETag', '"x"']
+  t.same(downstreamHeaderList(raw, 'r', true), ['ETag', '"x"', 'x-request-id', 'r'])
+  t.same(downstreamHeaderList(raw, 'r', false), ['Content-Length', '5', 'ETag', '"x"', 'x-request-id', 'r'], 'kept for length-framed bodies')
 })
 
 t.test('request ids', async (t) => {

@@ -2,7 +2,7 @@
 // §7.6.1, plus those named in Connection) and adds X-Forwarded-* and
 // X-Request-Id on the way up.
 
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import { randomUUID } from 'node:crypto'
 
 /** `Connection: upgrade` names the upgrade header (already hop-by-hop). */
@@ -84,15 +84,31 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
   return out
 }
 
-/** Copy upstream response headers for the client, minus hop-by-hop ones. */
-export function downstreamResponseHeaders(upstream: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
-  const extra = connectionTokens(upstream.connection)
-  const out: OutgoingHttpHeaders = {}
-  for (const name in upstream) {
-    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue
-    const v = upstream[name]
-    if (v !== undefined) out[name] = v
+/**
+ * The upstream's response header list ([name, value, …] as received) for the
+ * client, minus hop-by-hop ones, with our X-Request-Id. `dropLength` removes
+ * Content-Length when the body was chunked (the chunked framing wins and Node
+ * frames the body again).
+ */
+export function downstreamHeaderList(raw: readonly string[], requestId: string, dropLength: boolean): string[] {
+  let extra: Set<string> | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue
+    const tokens = connectionTokens(raw[i + 1])
+    if (tokens !== undefined) {
+      extra ??= new Set()
+      for (const t of tokens) extra.add(t)
+    }
   }
-  out['x-request-id'] = requestId
+  const out: string[] = []
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    const value = raw[i + 1] ?? ''
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || extra?.has(lower) || (dropLength && lower === 'content-length')) continue
+    out.push(name, value)
+  }
+  out.push('x-request-id', requestId)
   return out
 }

@@ -1,14 +1,14 @@
-// HTTP forwarding on undici: one keep-alive pool per upstream origin (undici
-// Agent), bodies streamed both ways with backpressure, one retry on another
-// instance when the connection failed before anything was sent, and the
-// client's disconnect aborting the upstream request.
+// HTTP forwarding: one keep-alive pool per upstream origin (our lean
+// UpstreamClient), bodies streamed both ways with backpressure, one retry on
+// another instance when the connection failed before anything was sent, and
+// the client's disconnect aborting the upstream request.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transform, type TransformCallback } from 'node:stream'
-import { Agent } from 'undici'
 import type { Endpoint } from '../discovery/discovery.js'
 import { RouterError } from '../errors.js'
-import { downstreamResponseHeaders, upstreamRequestHeaders, type ForwardContext } from './headers.js'
+import { downstreamHeaderList, upstreamRequestHeaders, type ForwardContext } from './headers.js'
+import { UpstreamClient } from './upstream/client.js'
 import { classifyUpstreamError, type ClassifiedUpstreamError } from './upstream-errors.js'
 import type { ClientAbort } from './client-abort.js'
 
@@ -59,19 +59,12 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 export class HttpForwarder {
-  readonly agent: Agent
+  readonly client: UpstreamClient
   readonly #opts: HttpForwarderOptions
 
   constructor(opts: HttpForwarderOptions) {
     this.#opts = opts
-    this.agent = new Agent({
-      connections: opts.connectionsPerOrigin,
-      keepAliveTimeout: opts.keepAliveTimeoutMs,
-      keepAliveMaxTimeout: Math.max(opts.keepAliveTimeoutMs, 600_000),
-      headersTimeout: opts.headersTimeoutMs,
-      bodyTimeout: opts.bodyTimeoutMs,
-      connect: { timeout: opts.connectTimeoutMs, noDelay: true, keepAlive: true },
-    })
+    this.client = new UpstreamClient(opts)
   }
 
   /**
@@ -118,21 +111,10 @@ export class HttpForwarder {
         attempts++
         const ep = endpoint
         try {
-          await this.agent.stream(
-            {
-              origin: `http://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`,
-              path,
-              method,
-              headers,
-              body,
-              signal: abort,
-              opaque: null,
-            },
-            ({ statusCode, headers: upHeaders }) => {
-              res.writeHead(statusCode, downstreamResponseHeaders(upHeaders, ctx.requestId))
-              return res
-            },
-          )
+          await this.client.request({ host: ep.host, port: ep.port, path, method, headers, body, signal: abort }, ({ status, rawHeaders, framing }) => {
+            res.writeHead(status, downstreamHeaderList(rawHeaders, ctx.requestId, framing === 'chunked'))
+            return res
+          })
           return { status: res.statusCode, endpoint: ep, attempts }
         } catch (err) {
           if (err instanceof PayloadTooLargeError) {
@@ -160,6 +142,6 @@ export class HttpForwarder {
   }
 
   async close(): Promise<void> {
-    await this.agent.close()
+    await this.client.close()
   }
 }

@@ -3,6 +3,7 @@
 
 import { UpstreamError, UpstreamTimeoutError, type RouterError } from '../errors.js'
 import type { UpstreamErrorReason } from '../admin/metrics.js'
+import { UpstreamClientError } from './upstream/errors.js'
 
 export interface ClassifiedUpstreamError {
   readonly reason: UpstreamErrorReason
@@ -20,26 +21,36 @@ function codeOf(err: unknown): string {
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'])
 
+/** Our upstream client's coded errors. */
+function classifyClientError(err: UpstreamClientError): ClassifiedUpstreamError {
+  const { beforeSend } = err
+  switch (err.code) {
+    case 'UPSTREAM_CONNECT_TIMEOUT':
+      return { reason: 'timeout', beforeSend, clientAborted: false, error: new UpstreamTimeoutError('upstream connect timed out', { cause: err }) }
+    case 'UPSTREAM_HEADERS_TIMEOUT':
+    case 'UPSTREAM_BODY_TIMEOUT':
+      return { reason: 'timeout', beforeSend, clientAborted: false, error: new UpstreamTimeoutError('upstream did not answer in time', { cause: err }) }
+    case 'UPSTREAM_PROTOCOL':
+      return { reason: 'protocol', beforeSend, clientAborted: false, error: new UpstreamError('upstream sent an invalid response', { cause: err }) }
+    case 'UPSTREAM_RESET':
+      return { reason: 'reset', beforeSend, clientAborted: false, error: new UpstreamError('upstream closed the connection', { cause: err }) }
+    case 'UPSTREAM_CLOSED':
+      return { reason: 'other', beforeSend, clientAborted: false, error: new UpstreamError('the router is shutting down', { cause: err }) }
+  }
+}
+
 export function classifyUpstreamError(err: unknown): ClassifiedUpstreamError {
+  if (err instanceof UpstreamClientError) return classifyClientError(err)
   const code = codeOf(err)
   const msg = err instanceof Error ? err.message : String(err)
-  if (code === 'UND_ERR_ABORTED' || (err instanceof Error && err.name === 'AbortError')) {
+  if (err instanceof Error && err.name === 'AbortError') {
     return { reason: 'other', beforeSend: false, clientAborted: true, error: new UpstreamError('request aborted by the client') }
-  }
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return { reason: 'timeout', beforeSend: true, clientAborted: false, error: new UpstreamTimeoutError('upstream connect timed out', { cause: err }) }
   }
   if (CONNECT_CODES.has(code)) {
     return { reason: 'connect', beforeSend: true, clientAborted: false, error: new UpstreamError(`upstream connection failed (${code})`, { cause: err }) }
   }
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return { reason: 'timeout', beforeSend: false, clientAborted: false, error: new UpstreamTimeoutError('upstream did not answer in time', { cause: err }) }
-  }
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
     return { reason: 'reset', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream closed the connection', { cause: err }) }
-  }
-  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') {
-    return { reason: 'protocol', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream sent an invalid response', { cause: err }) }
   }
   return { reason: 'other', beforeSend: false, clientAborted: false, error: new UpstreamError(`upstream request failed: ${code || msg}`, { cause: err }) }
 }

@@ -1,0 +1,115 @@
+// Parses an HTTP/1.1 response head (status line and header fields, without
+// the final CRLF CRLF) strictly: anything a conforming server would not send
+// — obs-fold, whitespace before the colon, control characters, conflicting
+// Content-Length — is a protocol error, so a confused upstream cannot make the
+// router mis-frame the next response on a kept-alive connection.
+
+import { protocolError } from './errors.js'
+
+/** How the body of a response is delimited (RFC 9112 §6.3). */
+export type BodyFraming = 'none' | 'length' | 'chunked' | 'close'
+
+export interface ResponseHead {
+  readonly status: number
+  /** Flat [name, value, …] in received order and case. */
+  readonly rawHeaders: string[]
+  /** Content-Length, or -1 when absent. */
+  readonly contentLength: number
+  /** Transfer-Encoding present; `chunked` says whether chunked is its final coding. */
+  readonly transferEncoding: boolean
+  readonly chunked: boolean
+  /** The upstream will not keep the connection open (HTTP/1.0 or Connection: close). */
+  readonly closes: boolean
+  /** Keep-Alive: timeout=N in milliseconds, or -1. */
+  readonly keepAliveMs: number
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+const DIGITS = /^\d{1,15}$/
+
+function lower(name: string, len: number): string {
+  return name.length === len ? name.toLowerCase() : ''
+}
+
+/** True when a comma-separated header value lists `token` (case-insensitive). */
+function listHas(value: string, token: string): boolean {
+  const v = value.toLowerCase()
+  if (v === token) return true
+  for (const part of v.split(',')) if (part.trim() === token) return true
+  return false
+}
+
+/** Parses `head` (latin1, lines joined by CRLF, no trailing blank line). Throws a protocol error. */
+export function parseResponseHead(head: string): ResponseHead {
+  let eol = head.indexOf('\r\n')
+  if (eol === -1) eol = head.length
+  const statusLine = head.slice(0, eol)
+  // HTTP/1.x SP 3DIGIT [SP reason]
+  if (statusLine.length < 12 || !statusLine.startsWith('HTTP/1.') || statusLine[8] !== ' ') throw protocolError('bad status line')
+  const minor = statusLine.charCodeAt(7)
+  if (minor !== 0x30 && minor !== 0x31) throw protocolError('unsupported HTTP version')
+  const code = statusLine.slice(9, 12)
+  if (!/^\d{3}$/.test(code) || (statusLine.length > 12 && statusLine[12] !== ' ')) throw protocolError('bad status code')
+  if (BAD_VALUE.test(statusLine)) throw protocolError('control character in the status line')
+  const status = Number(code)
+  if (status < 100) throw protocolError('bad status code')
+
+  const rawHeaders: string[] = []
+  let contentLength = -1
+  let transferEncoding = false
+  let chunked = false
+  let closes = minor === 0x30
+  let keepAliveMs = -1
+  let start = eol + 2
+  while (start < head.length) {
+    let end = head.indexOf('\r\n', start)
+    if (end === -1) end = head.length
+    const line = head.slice(start, end)
+    start = end + 2
+    const colon = line.indexOf(':')
+    if (colon <= 0) throw protocolError('header line without a name')
+    const name = line.slice(0, colon)
+    if (!TOKEN.test(name)) throw protocolError('invalid header name')
+    const value = line.slice(colon + 1).trim()
+    if (BAD_VALUE.test(value)) throw protocolError(`invalid character in header ${name}`)
+    rawHeaders.push(name, value)
+    switch (name.length) {
+      case 14:
+        if (lower(name, 14) === 'content-length') {
+          if (!DIGITS.test(value)) throw protocolError('invalid Content-Length')
+          const n = Number(value)
+          if (contentLength !== -1 && contentLength !== n) throw protocolError('conflicting Content-Length')
+          contentLength = n
+        }
+        break
+      case 17:
+        if (lower(name, 17) === 'transfer-encoding') {
+          transferEncoding = true
+          // The final coding decides; "gzip, chunked" is chunked, "chunked, gzip" is not.
+          const codings = value.toLowerCase().split(',')
+          chunked = codings[codings.length - 1]?.trim() === 'chunked'
+        }
+        break
+      case 10:
+        if (lower(name, 10) === 'connection') {
+          if (listHas(value, 'close')) closes = true
+          else if (minor === 0x30 && listHas(value, 'keep-alive')) closes = false
+        } else if (lower(name, 10) === 'keep-alive') {
+          const m = /(?:^|[,;\s])timeout\s*=\s*(\d{1,9})/i.exec(value)
+          if (m?.[1] !== undefined) keepAliveMs = Number(m[1]) * 1000
+        }
+        break
+    }
+  }
+  return { status, rawHeaders, contentLength, transferEncoding, chunked, closes, keepAliveMs }
+}
+
+/** How the body that follows `head` is delimited, given the request method. */
+export function bodyFraming(head: ResponseHead, method: string): BodyFraming {
+  const s = head.status
+  if (method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200)) return 'none'
+  if (head.transferEncoding) return head.chunked ? 'chunked' : 'close'
+  if (head.contentLength >= 0) return head.contentLength === 0 ? 'none' : 'length'
+  return 'close'
+}
