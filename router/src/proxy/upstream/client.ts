@@ -7,7 +7,7 @@
 
 import { OriginPool } from './origin-pool.js'
 import { Exchange, type OnHead, type UpstreamRequestSpec } from './exchange.js'
-import { abortError } from './errors.js'
+import { UpstreamClientError, abortError } from './errors.js'
 import type { ConnectionOptions } from './connection.js'
 
 export type { UpstreamRequestSpec, UpstreamResponseHead, AbortSignalLike } from './exchange.js'
@@ -66,6 +66,7 @@ export class UpstreamClient {
    */
   request(spec: UpstreamRequestSpec, onHead: OnHead): Promise<void> {
     if (spec.signal?.aborted === true) return Promise.reject(abortError())
+    if (this.#timer === undefined) return Promise.reject(new UpstreamClientError('UPSTREAM_CLOSED', 'the upstream client is closed', true))
     return new Promise<void>((resolve, reject) => {
       const key = `${spec.host}|${spec.port}`
       let pool = this.#pools.get(key)

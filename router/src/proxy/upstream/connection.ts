@@ -51,7 +51,10 @@ export class Connection implements ExchangeOwner {
   readonly #writeBody = (chunk: Buffer): void => this.#toSink(chunk)
   readonly #sinkDrained = (): void => {
     const ex = this.exchange
-    if (ex !== null) ex.sinkPaused = false
+    if (ex !== null) {
+      ex.sinkPaused = false
+      if (this.#o.bodyTimeoutMs > 0) ex.deadline = performance.now() + this.#o.bodyTimeoutMs
+    }
     this.socket.resume()
   }
 
@@ -98,7 +101,9 @@ export class Connection implements ExchangeOwner {
   sweep(now: number): void {
     const ex = this.exchange
     if (ex !== null) {
-      if (now <= ex.deadline) return
+      // A slow client reading the response is not an upstream stall: no body timeout while paused for it.
+      // (the drain listener restarts the clock).
+      if (ex.sinkPaused || now <= ex.deadline) return
       if (ex.phase === Phase.Connecting) this.#fail(ex, new UpstreamClientError('UPSTREAM_CONNECT_TIMEOUT', 'upstream connect timed out', true))
       else if (ex.phase === Phase.Head) this.#fail(ex, new UpstreamClientError('UPSTREAM_HEADERS_TIMEOUT', 'upstream did not send response headers in time'))
       else this.#fail(ex, new UpstreamClientError('UPSTREAM_BODY_TIMEOUT', 'upstream stalled while sending the body'))
@@ -287,6 +292,8 @@ export class Connection implements ExchangeOwner {
 
   /** The response is complete: end the sink, settle, and reuse or close the connection. */
   #finish(ex: Exchange): void {
+    // Already failed (say, aborted from inside the sink's write).
+    if (ex.phase === Phase.Done) return
     const sink = ex.sink
     if (ex.sinkPaused && sink !== null) {
       sink.removeListener('drain', this.#sinkDrained)
@@ -333,10 +340,11 @@ export class Connection implements ExchangeOwner {
     }
     if (ex.phase === Phase.Head && !ex.gotBytes && ex.reused && !ex.retried && ex.spec.body === null && IDEMPOTENT.has(ex.spec.method)) {
       // A kept-alive connection the upstream had just closed: send again on a fresh one.
+      // The pool queues it first; closing this connection frees the slot it is sent on.
       ex.retried = true
       this.exchange = null
-      this.destroy()
       this.#pool.retry(ex)
+      this.destroy()
       return
     }
     if (err !== undefined) {

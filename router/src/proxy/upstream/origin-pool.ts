@@ -64,9 +64,12 @@ export class OriginPool implements ConnectionPool, ExchangeOwner {
     }
   }
 
+  /** Queues `ex` ahead of the others; the stale connection's close opens its fresh one. */
   retry(ex: Exchange): void {
-    const now = performance.now()
-    this.#open(now).assign(ex, now)
+    ex.phase = Phase.Queued
+    ex.owner = this
+    ex.deadline = performance.now() + this.#o.headersTimeoutMs
+    this.#queue.unshift(ex)
   }
 
   /** A queued exchange is cancelled (abort): it leaves the queue. */
