@@ -36,6 +36,7 @@ function lower(name: string, len: number): string {
 function listHas(value: string, token: string): boolean {
   const v = value.toLowerCase()
   if (v === token) return true
+  if (!v.includes(',')) return v.trim() === token
   for (const part of v.split(',')) if (part.trim() === token) return true
   return false
 }
