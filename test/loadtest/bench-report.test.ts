@@ -30,7 +30,7 @@ t.test('bench options', async (t) => {
   t.equal(full.wsCount, 9000)
   t.equal(full.wsProcs, 2)
   t.equal(full.install, true)
-  t.same(full.targets, ['direct', 'router', 'nginx', 'haproxy', 'http-proxy', 'undici'])
+  t.same(full.targets, ['direct', 'router', 'nginx', 'haproxy', 'http-proxy', 'undici', 'node-floor'])
   const smoke = parseBenchOptions(benchRaw({ BENCH_SMOKE: '1' }, []))
   t.same([smoke.rounds, smoke.durationMs, smoke.connections, smoke.wsCount, smoke.install], [1, 2000, [10], 50, false])
   const flags = parseBenchOptions(benchRaw({ BENCH_ROUNDS: '5' }, ['--rounds', '2', '--targets=direct,nginx', '--connections', '10,20']))

@@ -29,7 +29,7 @@ function path(obj: unknown, ...keys: (string | number)[]): unknown {
 
 t.test('bench smoke run writes a complete JSON result', { timeout: 90_000 }, async (t) => {
   const outDir = t.testdir({})
-  const targets = ['direct', 'http-proxy', 'undici', 'router']
+  const targets = ['direct', 'http-proxy', 'undici', 'node-floor', 'router']
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'loadtest', 'src', 'bench', 'main.ts'), '--targets', targets.join(',')], {
     cwd: root,
     env: { ...process.env, BENCH_SMOKE: '1', BENCH_OUT_DIR: outDir },

@@ -1,5 +1,5 @@
 // Bench entry point (npm run bench): one upstream served four+ ways — direct,
-// our router, nginx, HAProxy, and minimal Node proxies (http-proxy, undici) —
+// our router, nginx, HAProxy, minimal Node proxies (http-proxy, undici) and the Node floor —
 // measured for HTTP keep-alive and WebSockets over several rounds in rotated
 // order. Prints medians with min–max and ratios, writes JSON and an SVG chart.
 

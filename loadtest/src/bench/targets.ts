@@ -1,5 +1,6 @@
 // The ways the bench serves the one upstream: direct, our router, nginx,
-// HAProxy, and two minimal Node proxies (http-proxy, undici). Each target
+// HAProxy, two minimal Node proxies (http-proxy, undici) and the Node floor
+// (node:net only, see proxies/net-floor-proxy.ts). Each target
 // knows whether it can run here, how to start, its URLs and its pid.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -10,7 +11,7 @@ import { request } from 'undici'
 import { Child, siblingScript, spawnBinary, spawnNodeScript } from './child.js'
 import { asReady } from './protocol.js'
 
-export const TARGET_NAMES = ['direct', 'router', 'nginx', 'haproxy', 'http-proxy', 'undici'] as const
+export const TARGET_NAMES = ['direct', 'router', 'nginx', 'haproxy', 'http-proxy', 'undici', 'node-floor'] as const
 export type TargetName = (typeof TARGET_NAMES)[number]
 
 export interface Upstream {
@@ -289,7 +290,7 @@ const haproxy: TargetDef = {
   },
 }
 
-function nodeProxy(name: 'http-proxy' | 'undici', script: string): TargetDef {
+function nodeProxy(name: 'http-proxy' | 'undici' | 'node-floor', script: string): TargetDef {
   return {
     name,
     unavailable: () => undefined,
@@ -322,4 +323,5 @@ export const TARGETS: Readonly<Record<TargetName, TargetDef>> = {
   haproxy,
   'http-proxy': nodeProxy('http-proxy', './proxies/http-proxy.js'),
   undici: nodeProxy('undici', './proxies/undici-proxy.js'),
+  'node-floor': nodeProxy('node-floor', './proxies/net-floor-proxy.js'),
 }
