@@ -74,6 +74,7 @@ export class MainServer {
     this.#d = deps
     const c = deps.config
     this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes })
+    deps.metrics.watchUpstreamPool(() => this.http.client.stats())
     this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs }, (t, reason) => this.#tunnelClosed(t, reason))
     this.#statusAgent = new Agent({ connect: { timeout: c.upstream.connectTimeoutMs }, keepAliveTimeout: c.upstream.keepAliveTimeoutMs })
     this.#allocation = new AllocationHandler({

@@ -101,4 +101,8 @@ t.test('misbehaving upstream responses', async (t) => {
   const text = await metrics.body.text()
   t.match(text, /router_upstream_errors_total\{route="services",reason="protocol"\} 3/, 'three protocol errors counted')
   t.match(text, /router_upstream_errors_total\{route="services",reason="timeout"\} 1/, 'one timeout counted')
+  // Sequential requests reuse the warmest connection; failed ones were closed, none is left busy.
+  t.match(text, /router_upstream_connections\{state="idle"\} [12]\n/, 'the pool keeps a kept-alive connection')
+  t.match(text, /router_upstream_connections\{state="busy"\} 0\n/, 'nothing left mid-response')
+  t.match(text, /router_upstream_connections\{state="queued"\} 0\n/)
 })

@@ -31,6 +31,9 @@ export class RouterMetrics {
   readonly wsRejected: Counter<'route' | 'status_class'>
   readonly cloudmapCalls: Counter<'operation' | 'outcome'>
   readonly ejections: Counter<'route'>
+  readonly upstreamConnections: Gauge<'state'>
+  /** Read at scrape time: the upstream client's connection counts. */
+  #upstreamPool: (() => { readonly idle: number; readonly busy: number; readonly queued: number }) | undefined
   /** Pre-bound children: prom-client label lookups are the hot path's biggest cost. */
   readonly #requestChildren = new Map<string, { inc(): void }>()
   readonly #durationChildren = new Map<string, { observe(v: number): void }>()
@@ -57,7 +60,26 @@ export class RouterMetrics {
     this.wsBytes = new Counter({ name: 'router_websocket_bytes_total', help: 'Bytes relayed on established WebSockets (upstream = client to node).', labelNames: ['route', 'direction'], registers: [registry] })
     this.cloudmapCalls = new Counter({ name: 'router_cloudmap_calls_total', help: 'Cloud Map API calls by operation and outcome (success, not_found, throttled, server, client, timeout, network).', labelNames: ['operation', 'outcome'], registers: [registry] })
     this.ejections = new Counter({ name: 'router_outlier_ejections_total', help: 'Endpoints ejected from balancing after consecutive connect failures.', labelNames: ['route'], registers: [registry] })
+    const metrics = this
+    this.upstreamConnections = new Gauge({
+      name: 'router_upstream_connections',
+      help: 'HTTP connections to upstreams now: idle (kept alive for reuse), busy (serving a request or connecting), and requests queued for a free one.',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const s = metrics.#upstreamPool?.()
+        if (s === undefined) return
+        this.set({ state: 'idle' }, s.idle)
+        this.set({ state: 'busy' }, s.busy)
+        this.set({ state: 'queued' }, s.queued)
+      },
+    })
     this.wsRejected = new Counter({ name: 'router_websocket_rejected_total', help: 'Upgrade requests that did not become WebSockets, by status class.', labelNames: ['route', 'status_class'], registers: [registry] })
+  }
+
+  /** Report the upstream HTTP client's connection counts on each scrape. */
+  watchUpstreamPool(stats: () => { readonly idle: number; readonly busy: number; readonly queued: number }): void {
+    this.#upstreamPool = stats
   }
 
   observeRequest(route: string, status: number, seconds: number): void {
