@@ -24,9 +24,23 @@ export interface ResponseHead {
   readonly keepAliveMs: number
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/**
+ * Every header line after the status line, checked in one pass: CRLF, a token
+ * name, a colon right after it, then only HTAB, visible ASCII, SP or obs-text.
+ * Rejects obs-fold, whitespace before the colon, and bare CR, LF or NUL.
+ */
+const HEADER_LINES = /(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/y
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
 const DIGITS = /^\d{1,15}$/
+
+/** Strips optional whitespace (SP, HTAB) around a field value. */
+function trimOws(v: string): string {
+  let a = 0
+  let b = v.length
+  while (a < b && (v.charCodeAt(a) === 0x20 || v.charCodeAt(a) === 0x09)) a++
+  while (b > a && (v.charCodeAt(b - 1) === 0x20 || v.charCodeAt(b - 1) === 0x09)) b--
+  return a === 0 && b === v.length ? v : v.slice(a, b)
+}
 
 function lower(name: string, len: number): string {
   return name.length === len ? name.toLowerCase() : ''
@@ -56,6 +70,9 @@ export function parseResponseHead(head: string): ResponseHead {
   const status = Number(code)
   if (status < 100) throw protocolError('bad status code')
 
+  HEADER_LINES.lastIndex = eol
+  if (!HEADER_LINES.test(head)) throw protocolError('malformed header field')
+
   const rawHeaders: string[] = []
   let contentLength = -1
   let transferEncoding = false
@@ -69,11 +86,8 @@ export function parseResponseHead(head: string): ResponseHead {
     const line = head.slice(start, end)
     start = end + 2
     const colon = line.indexOf(':')
-    if (colon <= 0) throw protocolError('header line without a name')
     const name = line.slice(0, colon)
-    if (!TOKEN.test(name)) throw protocolError('invalid header name')
-    const value = line.slice(colon + 1).trim()
-    if (BAD_VALUE.test(value)) throw protocolError(`invalid character in header ${name}`)
+    const value = trimOws(line.slice(colon + 1))
     rawHeaders.push(name, value)
     switch (name.length) {
       case 14:
