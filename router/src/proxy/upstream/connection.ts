@@ -255,10 +255,12 @@ export class Connection implements ExchangeOwner {
       case 'length': {
         const left = buf.length - offset
         const n = Math.min(ex.remaining, left)
-        this.#toSink(offset === 0 && n === buf.length ? buf : buf.subarray(offset, offset + n))
+        const piece = offset === 0 && n === buf.length ? buf : buf.subarray(offset, offset + n)
         ex.remaining -= n
         if (n < left) ex.keepConn = false
-        if (ex.remaining === 0) this.#finish(ex)
+        // The last piece goes with end(): one write for head and body of a small response.
+        if (ex.remaining === 0) this.#finish(ex, piece)
+        else this.#toSink(piece)
         break
       }
       case 'chunked': {
@@ -291,7 +293,7 @@ export class Connection implements ExchangeOwner {
   }
 
   /** The response is complete: end the sink, settle, and reuse or close the connection. */
-  #finish(ex: Exchange): void {
+  #finish(ex: Exchange, last?: Buffer): void {
     // Already failed (say, aborted from inside the sink's write).
     if (ex.phase === Phase.Done) return
     const sink = ex.sink
@@ -304,7 +306,8 @@ export class Connection implements ExchangeOwner {
     const reuse = ex.keepConn && ex.requestDone && !this.#closed
     this.exchange = null
     ex.settle(undefined)
-    sink?.end()
+    if (last !== undefined) sink?.end(last)
+    else sink?.end()
     if (!reuse) {
       this.destroy()
       return
