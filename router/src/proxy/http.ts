@@ -9,6 +9,7 @@ import type { Endpoint } from '../discovery/discovery.js'
 import { RouterError } from '../errors.js'
 import { downstreamHeaderList, upstreamRequestHeaders, type ForwardContext } from './headers.js'
 import { UpstreamClient } from './upstream/client.js'
+import { isIdempotent } from './upstream/request-head.js'
 import { classifyUpstreamError, type ClassifiedUpstreamError } from './upstream-errors.js'
 import type { ClientAbort } from './client-abort.js'
 
@@ -50,7 +51,6 @@ export interface ForwardResult {
   readonly upstreamError?: ClassifiedUpstreamError
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length']
@@ -123,7 +123,7 @@ export class HttpForwarder {
           last = classifyUpstreamError(err)
           if (!last.clientAborted) onAttemptFailed(ep, last)
           const bodyUntouched = body === null || (!req.readableDidRead && !(body instanceof BodyLimit))
-          const safeReplay = !withBody && IDEMPOTENT.has(method) && last.reason === 'reset'
+          const safeReplay = !withBody && isIdempotent(method) && last.reason === 'reset'
           const retryable = !res.headersSent && !last.clientAborted && attempts < 2 && ((last.beforeSend && bodyUntouched) || safeReplay)
           if (!retryable) break
         }

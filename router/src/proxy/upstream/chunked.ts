@@ -3,14 +3,13 @@
 // discards chunk extensions and trailers, and rejects malformed framing.
 
 import { protocolError } from './errors.js'
+import { BAD_FIELD_CHAR, FIELD_LINE } from './response-head.js'
 
 /** Decoder states. */
 const State = { Size: 0, Data: 1, DataCr: 2, DataLf: 3, Trailer: 4, Done: 5 } as const
 type State = (typeof State)[keyof typeof State]
 
 const HEX = /^[0-9a-fA-F]{1,13}$/
-const BAD_CHAR = /[^\t\x20-\x7e\x80-\xff]/
-const TRAILER_FIELD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/
 /** Longest chunk-size line (with extensions) or trailer line accepted. */
 const MAX_LINE = 8192
 /** Most trailer bytes accepted in all. */
@@ -21,10 +20,6 @@ export class ChunkedDecoder {
   #remaining = 0
   #line = ''
   #trailerBytes = 0
-
-  get done(): boolean {
-    return this.#state === State.Done
-  }
 
   /**
    * Decodes `buf` from `offset`, passing body data to `onData`. Returns the
@@ -56,7 +51,7 @@ export class ChunkedDecoder {
           } else {
             this.#trailerBytes += text.length
             if (this.#trailerBytes > MAX_TRAILERS) throw protocolError('trailers too large')
-            if (!TRAILER_FIELD.test(text) || BAD_CHAR.test(text)) throw protocolError('invalid trailer field')
+            if (!FIELD_LINE.test(text)) throw protocolError('invalid trailer field')
           }
           break
         }
@@ -89,7 +84,7 @@ export class ChunkedDecoder {
     const semi = text.indexOf(';')
     const size = semi === -1 ? text : text.slice(0, semi).replace(/[\t ]+$/, '')
     if (!HEX.test(size)) throw protocolError('invalid chunk size')
-    if (semi !== -1 && BAD_CHAR.test(text)) throw protocolError('invalid chunk extension')
+    if (semi !== -1 && BAD_FIELD_CHAR.test(text)) throw protocolError('invalid chunk extension')
     const n = parseInt(size, 16)
     if (n === 0) this.#state = State.Trailer
     else {

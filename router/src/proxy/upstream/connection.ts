@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net'
 import { ChunkedDecoder } from './chunked.js'
 import { UpstreamClientError, protocolError } from './errors.js'
 import { Exchange, Phase, type ExchangeOwner } from './exchange.js'
-import { requestHead, sendsChunked } from './request-head.js'
+import { isIdempotent, requestHead, sendsChunked } from './request-head.js'
 import { bodyFraming, parseResponseHead } from './response-head.js'
 
 export interface ConnectionOptions {
@@ -33,7 +33,6 @@ export interface ConnectionPool {
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1')
 const CRLF = '\r\n'
 const LAST_CHUNK = '0\r\n\r\n'
-const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 export class Connection implements ExchangeOwner {
   readonly socket: Socket
@@ -73,10 +72,6 @@ export class Connection implements ExchangeOwner {
     })
   }
 
-  get closed(): boolean {
-    return this.#closed
-  }
-
   /** Start `ex` on this connection (now, or once connected). */
   assign(ex: Exchange, now: number): void {
     this.exchange = ex
@@ -101,8 +96,8 @@ export class Connection implements ExchangeOwner {
   sweep(now: number): void {
     const ex = this.exchange
     if (ex !== null) {
-      // A slow client reading the response is not an upstream stall: no body timeout while paused for it.
-      // (the drain listener restarts the clock).
+      // A slow client reading the response is not an upstream stall: no body
+      // timeout while reading is paused for it (the drain listener restarts the clock).
       if (ex.sinkPaused || now <= ex.deadline) return
       if (ex.phase === Phase.Connecting) this.#fail(ex, new UpstreamClientError('UPSTREAM_CONNECT_TIMEOUT', 'upstream connect timed out', true))
       else if (ex.phase === Phase.Head) this.#fail(ex, new UpstreamClientError('UPSTREAM_HEADERS_TIMEOUT', 'upstream did not send response headers in time'))
@@ -341,7 +336,7 @@ export class Connection implements ExchangeOwner {
       this.#finish(ex)
       return
     }
-    if (ex.phase === Phase.Head && !ex.gotBytes && ex.reused && !ex.retried && ex.spec.body === null && IDEMPOTENT.has(ex.spec.method)) {
+    if (ex.phase === Phase.Head && !ex.gotBytes && ex.reused && !ex.retried && ex.spec.body === null && isIdempotent(ex.spec.method)) {
       // A kept-alive connection the upstream had just closed: send again on a fresh one.
       // The pool queues it first; closing this connection frees the slot it is sent on.
       ex.retried = true

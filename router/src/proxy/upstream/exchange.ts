@@ -7,7 +7,7 @@ import type { BodyFraming } from './response-head.js'
 import type { ChunkedDecoder } from './chunked.js'
 import { abortError } from './errors.js'
 
-/** The abort signal the router passes (its ClientAbort); any such EventEmitter works. */
+/** The abort signal the router passes (its ClientAbort); anything with `aborted`, once('abort') and removeListener works. */
 export interface AbortSignalLike {
   readonly aborted: boolean
   once(event: 'abort', fn: () => void): unknown

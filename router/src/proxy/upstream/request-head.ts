@@ -6,6 +6,13 @@ import type { UpstreamRequestSpec } from './exchange.js'
 
 const BAD_TARGET = /[^\x21-\x7e\x80-\xff]/
 
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+/** Methods that may be sent again after a failure without changing the outcome (RFC 9110 §9.2.2). */
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method)
+}
+
 /** True when the request body must be sent with chunked framing. */
 export function sendsChunked(spec: UpstreamRequestSpec): boolean {
   return spec.body !== null && spec.headers['content-length'] === undefined

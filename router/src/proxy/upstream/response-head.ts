@@ -24,13 +24,19 @@ export interface ResponseHead {
   readonly keepAliveMs: number
 }
 
+/** RFC 9110 field grammar: token characters for names, field-value characters (HTAB, SP, VCHAR, obs-text). */
+const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]"
+const FIELD_CHAR = '[\\t\\x20-\\x7e\\x80-\\xff]'
+/** A character no field value (or status line, or chunk extension) may hold. */
+export const BAD_FIELD_CHAR = /[^\t\x20-\x7e\x80-\xff]/
+/** One field line (a header or trailer), without its CRLF. */
+export const FIELD_LINE = new RegExp(`^${TOKEN}+:${FIELD_CHAR}*$`)
 /**
  * Every header line after the status line, checked in one pass: CRLF, a token
- * name, a colon right after it, then only HTAB, visible ASCII, SP or obs-text.
- * Rejects obs-fold, whitespace before the colon, and bare CR, LF or NUL.
+ * name, a colon right after it, then only field-value characters. Rejects
+ * obs-fold, whitespace before the colon, and bare CR, LF or NUL.
  */
-const HEADER_LINES = /(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/y
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+const HEADER_LINES = new RegExp(`(?:\\r\\n${TOKEN}+:${FIELD_CHAR}*)*$`, 'y')
 const DIGITS = /^\d{1,15}$/
 
 /** Strips optional whitespace (SP, HTAB) around a field value. */
@@ -66,7 +72,7 @@ export function parseResponseHead(head: string): ResponseHead {
   if (minor !== 0x30 && minor !== 0x31) throw protocolError('unsupported HTTP version')
   const code = statusLine.slice(9, 12)
   if (!/^\d{3}$/.test(code) || (statusLine.length > 12 && statusLine[12] !== ' ')) throw protocolError('bad status code')
-  if (BAD_VALUE.test(statusLine)) throw protocolError('control character in the status line')
+  if (BAD_FIELD_CHAR.test(statusLine)) throw protocolError('control character in the status line')
   const status = Number(code)
   if (status < 100) throw protocolError('bad status code')
 
