@@ -5,6 +5,7 @@ import t from 'tap'
 import * as dnsPacket from 'dns-packet'
 import type { DnsZone } from '../../infra/local/src/emulator/dns-answers.js'
 import { handleQuery, UDP_DEFAULT_LIMIT } from '../../infra/local/src/emulator/dns-handler.js'
+import { prng } from '../fixtures/prng.js'
 
 const zones: DnsZone[] = [
   {
@@ -106,14 +107,7 @@ t.test('odd messages', async (t) => {
 })
 
 t.test('random and mutated messages never throw', async (t) => {
-  // Seeded generator (mulberry32) so a failure can be replayed.
-  let seed = 0x5eed
-  const random = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
+  const random = prng(0x5eed)
   const valid = query('big.svc.local', 'SRV', { additionals: [opt(1232)] })
   let answered = 0
   for (let i = 0; i < 3000; i++) {

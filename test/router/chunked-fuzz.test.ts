@@ -6,17 +6,7 @@ import t from 'tap'
 import { ChunkedDecoder } from '../../router/src/proxy/upstream/chunked.js'
 import { parseResponseHead } from '../../router/src/proxy/upstream/response-head.js'
 import { UpstreamClientError } from '../../router/src/proxy/upstream/errors.js'
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../fixtures/prng.js'
 
 const int = (r: () => number, n: number): number => Math.floor(r() * n)
 

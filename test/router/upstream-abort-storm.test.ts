@@ -7,18 +7,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { startRouter, eventually } from '../fixtures/router.js'
 import { staticDiscoveryFile } from '../fixtures/static-file.js'
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../fixtures/prng.js'
 
 t.test('clients aborting at random points leave the pool clean', async (t) => {
   let open = 0
