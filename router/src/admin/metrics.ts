@@ -2,8 +2,9 @@
 // in one test process do not collide). Labels carry route template names and
 // small fixed enums only, never raw node/deployment ids.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { CacheOutcome } from '../discovery/cache.js'
+import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './metric-cells.js'
 
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
 export type UpstreamErrorReason = 'connect' | 'timeout' | 'reset' | 'protocol' | 'other'
@@ -19,11 +20,11 @@ export function statusClass(status: number): StatusClass {
 
 export class RouterMetrics {
   readonly registry: Registry
-  readonly requests: Counter<'route' | 'status_class'>
-  readonly duration: Histogram<'route'>
+  readonly requests: CellCounter<'route' | 'status_class'>
+  readonly duration: CellHistogram<'route'>
   readonly upstreamErrors: Counter<'route' | 'reason'>
   readonly retries: Counter<'route'>
-  readonly discovery: Counter<'backend' | 'outcome'>
+  readonly discovery: CellCounter<'backend' | 'outcome'>
   readonly wsActive: Gauge<'route'>
   readonly wsOpened: Counter<'route'>
   readonly wsClosed: Counter<'route' | 'reason'>
@@ -34,17 +35,17 @@ export class RouterMetrics {
   readonly upstreamConnections: Gauge<'state'>
   /** Read at scrape time: the upstream client's connection counts. */
   #upstreamPool: (() => { readonly idle: number; readonly busy: number; readonly queued: number }) | undefined
-  /** Pre-bound children: prom-client label lookups are the hot path's biggest cost. */
-  readonly #requestChildren = new Map<string, { inc(): void }>()
-  readonly #durationChildren = new Map<string, { observe(v: number): void }>()
-  readonly #lookupChildren = new Map<string, { inc(): void }>()
+  /** Per-request cells by label key (see metric-cells.ts: prom-client's label handling is the cost). */
+  readonly #requestCells = new Map<string, CounterCell<'route' | 'status_class'>>()
+  readonly #durationCells = new Map<string, HistogramCell<'route'>>()
+  readonly #lookupCells = new Map<string, CounterCell<'backend' | 'outcome'>>()
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registry = new Registry()
     this.registry = registry
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
-    this.requests = new Counter({ name: 'router_http_requests_total', help: 'HTTP requests finished, by route template and status class.', labelNames: ['route', 'status_class'], registers: [registry] })
-    this.duration = new Histogram({
+    this.requests = new CellCounter({ name: 'router_http_requests_total', help: 'HTTP requests finished, by route template and status class.', labelNames: ['route', 'status_class'], registers: [registry] })
+    this.duration = new CellHistogram({
       name: 'router_http_request_duration_seconds',
       help: 'Time from request start to response end, by route template.',
       labelNames: ['route'],
@@ -53,7 +54,7 @@ export class RouterMetrics {
     })
     this.upstreamErrors = new Counter({ name: 'router_upstream_errors_total', help: 'Upstream failures, by route template and reason.', labelNames: ['route', 'reason'], registers: [registry] })
     this.retries = new Counter({ name: 'router_upstream_retries_total', help: 'Requests retried on another instance after a connect failure.', labelNames: ['route'], registers: [registry] })
-    this.discovery = new Counter({ name: 'router_discovery_lookups_total', help: 'Discovery cache lookups by outcome (hit, miss, stale, negative, error).', labelNames: ['backend', 'outcome'], registers: [registry] })
+    this.discovery = new CellCounter({ name: 'router_discovery_lookups_total', help: 'Discovery cache lookups by outcome (hit, miss, stale, negative, error).', labelNames: ['backend', 'outcome'], registers: [registry] })
     this.wsActive = new Gauge({ name: 'router_websockets_active', help: 'Proxied WebSockets open now.', labelNames: ['route'], registers: [registry] })
     this.wsOpened = new Counter({ name: 'router_websockets_opened_total', help: 'WebSockets established through the router.', labelNames: ['route'], registers: [registry] })
     this.wsClosed = new Counter({ name: 'router_websockets_closed_total', help: 'WebSockets closed, by which side or cause ended them.', labelNames: ['route', 'reason'], registers: [registry] })
@@ -85,23 +86,23 @@ export class RouterMetrics {
   observeRequest(route: string, status: number, seconds: number): void {
     const cls = statusClass(status)
     const key = `${route}|${cls}`
-    const counter = this.#requestChildren.get(key) ?? remember(this.#requestChildren, key, this.requests.labels(route, cls))
+    const counter = this.#requestCells.get(key) ?? remember(this.#requestCells, key, this.requests.cell({ route, status_class: cls }))
     counter.inc()
-    const histogram = this.#durationChildren.get(route) ?? remember(this.#durationChildren, route, this.duration.labels(route))
+    const histogram = this.#durationCells.get(route) ?? remember(this.#durationCells, route, this.duration.cell({ route }))
     histogram.observe(seconds)
   }
 
   observeLookup(backend: string, outcome: CacheOutcome): void {
     const key = `${backend}|${outcome}`
-    const counter = this.#lookupChildren.get(key) ?? remember(this.#lookupChildren, key, this.discovery.labels(backend, outcome))
+    const counter = this.#lookupCells.get(key) ?? remember(this.#lookupCells, key, this.discovery.cell({ backend, outcome }))
     counter.inc()
   }
 }
 
 /**
- * Keep a label-bound child for reuse and return it. Callers look up first and
- * bind (prom-client's costly label lookup) only on a miss:
- * `map.get(key) ?? remember(map, key, metric.labels(...))`.
+ * Keep a label-bound cell for reuse and return it. Callers look up by a
+ * string key first and bind only on a miss:
+ * `map.get(key) ?? remember(map, key, metric.cell({...}))`.
  */
 function remember<C>(children: Map<string, C>, key: string, child: C): C {
   children.set(key, child)
