@@ -1,7 +1,7 @@
 // WebSocket load generator (child process): opens COUNT connections to
 // TARGET_URL (CONCURRENCY handshakes in flight), reports how many opened, then
-// on command runs paced echo rounds (one message per connection per round),
-// reports round trips and how many connections are still held, and closes.
+// on command runs paced echo rounds (one message per connection per round;
+// warm-up rounds first, not reported), reports round trips and how many connections are still held, and closes.
 // Echo messages are paced at ECHO_RATE messages/s (this process's share), so
 // the round trip measures the proxy path rather than a burst queue.
 
@@ -99,6 +99,8 @@ process.on('message', (m: unknown) => {
   if (cmd === undefined) return
   if (cmd.cmd === 'echo') {
     void (async () => {
+      for (let r = 0; r < cmd.warmupRounds; r++) await echoRound()
+      rtts.length = 0
       for (let r = 0; r < cmd.rounds; r++) await echoRound()
       await new Promise((r) => setTimeout(r, cmd.holdMs))
       const lost = pending.size

@@ -17,7 +17,7 @@ import { clockTicksPerSecond } from './procfs.js'
 import { asReady } from './protocol.js'
 import { aggregate, buildTables, renderMarkdown, renderText, type TargetRound } from './report.js'
 import { benchPanels, renderSvg } from './chart.js'
-import { TARGETS, type TargetName, type Upstream } from './targets.js'
+import { TARGETS, type RunningTarget, type TargetName, type Upstream } from './targets.js'
 
 /** The repository root: the nearest ancestor of this module with a package.json. */
 export function findRepoRoot(): string {
@@ -141,27 +141,40 @@ async function main(argv: readonly string[]): Promise<number> {
         status = 'starting'
         const entry: TargetRound = { target: name, round, http: [], ws: null }
         runs.push(entry)
-        let running
-        try {
-          running = await TARGETS[name].start({ upstream: up.upstream, cpu: pinning.proxyCpu, workDir, repoRoot: root, maxConnections: Math.max(opts.wsCount, ...opts.connections), verbose: opts.verbose })
-        } catch (err) {
-          entry.error = `start failed: ${err instanceof Error ? err.message : String(err)}`
-          progress.stop()
-          log(`  round ${round + 1} ${name}: ${entry.error}`)
-          continue
-        }
-        try {
-          await warmUp(running, opts.connections[0] ?? 10, opts.warmupMs, ctx)
-          for (const c of opts.connections) entry.http.push(await measureHttp(running, c, opts.durationMs, ctx))
-          if (opts.wsCount > 0) {
+        const start = (): Promise<RunningTarget> =>
+          TARGETS[name].start({ upstream: up.upstream, cpu: pinning.proxyCpu, workDir, repoRoot: root, maxConnections: Math.max(opts.wsCount, ...opts.connections), verbose: opts.verbose })
+        // HTTP, then WebSockets on a fresh proxy process: its RSS baseline holds
+        // no garbage from the HTTP phase, and collecting that garbage does not
+        // pause the echo rounds.
+        const phases: Array<(running: RunningTarget) => Promise<void>> = [
+          async (running) => {
+            await warmUp(running, opts.connections[0] ?? 10, opts.warmupMs, ctx)
+            for (const c of opts.connections) entry.http.push(await measureHttp(running, c, opts.durationMs, ctx))
+          },
+        ]
+        if (opts.wsCount > 0) {
+          phases.push(async (running) => {
             entry.ws = await measureWs(running, { count: opts.wsCount, procs: opts.wsProcs, concurrency: opts.wsConcurrency, echoRounds: opts.echoRounds, echoRate: opts.echoRate, holdMs: opts.wsHoldMs }, ctx)
+          })
+        }
+        for (const phase of phases) {
+          let running: RunningTarget
+          try {
+            running = await start()
+          } catch (err) {
+            entry.error = `start failed: ${err instanceof Error ? err.message : String(err)}`
+            break
           }
-        } catch (err) {
-          entry.error = err instanceof Error ? err.message : String(err)
-        } finally {
-          const tail = running.logTail().trim()
-          if (tail !== '') entry.proxyLog = tail
-          await running.stop()
+          try {
+            await phase(running)
+          } catch (err) {
+            entry.error = err instanceof Error ? err.message : String(err)
+          } finally {
+            const tail = running.logTail().trim()
+            if (tail !== '') entry.proxyLog = entry.proxyLog !== undefined ? `${entry.proxyLog}\n${tail}` : tail
+            await running.stop()
+          }
+          if (entry.error !== undefined) break
         }
         progress.stop()
         const h = entry.http.map((x) => `${x.connections}c ${x.rps.toFixed(0)} rps p99 ${x.p99.toFixed(2)} ms${x.cpuUsPerReq !== null ? ` ${x.cpuUsPerReq.toFixed(1)} µs/req` : ''}${x.errors > 0 ? ` ${x.errors} err (${x.badStatus} bad status)` : ''}`).join(' | ')

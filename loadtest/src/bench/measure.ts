@@ -85,6 +85,8 @@ export async function measureHttp(target: RunningTarget, connections: number, du
   }
 }
 
+const WS_WARMUP_ROUNDS = 1
+
 export interface WsPlan {
   count: number
   procs: number
@@ -115,8 +117,11 @@ export async function measureWs(target: RunningTarget, plan: WsPlan, ctx: Measur
     const opened = await Promise.all(children.map((c) => c.message(asWsOpened, 120_000)))
     const openedTotal = opened.reduce((a, o) => a + o.opened, 0)
     ctx.setStatus(`WS ${openedTotal}/${plan.count} open; ${plan.echoRounds} echo round(s), hold ${(plan.holdMs / 1000).toFixed(1)}s`)
-    for (const c of children) c.send({ cmd: 'echo', rounds: plan.echoRounds, holdMs: plan.holdMs })
-    const echoes = await Promise.all(children.map((c) => c.message(asWsEcho, 60_000 + plan.echoRounds * (15_000 + (1000 * plan.count) / plan.echoRate) + plan.holdMs)))
+    // One unreported warm-up round: the first message on each fresh connection
+    // pays for first use (buffers, lazily compiled paths) in every process on the way.
+    for (const c of children) c.send({ cmd: 'echo', warmupRounds: WS_WARMUP_ROUNDS, rounds: plan.echoRounds, holdMs: plan.holdMs })
+    const rounds = WS_WARMUP_ROUNDS + plan.echoRounds
+    const echoes = await Promise.all(children.map((c) => c.message(asWsEcho, 60_000 + rounds * (15_000 + (1000 * plan.count) / plan.echoRate) + plan.holdMs)))
     const rssAfterKb = target.pid !== undefined ? rssKb(target.pid) : null
     const rtts = echoes.flatMap((e) => e.rtts)
     const s = summarize(rtts)

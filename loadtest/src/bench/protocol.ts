@@ -35,7 +35,8 @@ export interface WsEchoMessage {
   held: number
 }
 
-export type WsCommand = { cmd: 'echo'; rounds: number; holdMs: number } | { cmd: 'close' }
+/** `warmupRounds` echo rounds run first and are not reported. */
+export type WsCommand = { cmd: 'echo'; warmupRounds: number; rounds: number; holdMs: number } | { cmd: 'close' }
 
 function isObject(v: unknown): v is object {
   return typeof v === 'object' && v !== null
@@ -93,9 +94,10 @@ export function asWsCommand(m: unknown): WsCommand | undefined {
   const cmd = field(m, 'cmd')
   if (cmd === 'close') return { cmd }
   if (cmd === 'echo') {
+    const warmupRounds = field(m, 'warmupRounds')
     const rounds = field(m, 'rounds')
     const holdMs = field(m, 'holdMs')
-    if (typeof rounds === 'number' && typeof holdMs === 'number') return { cmd, rounds, holdMs }
+    if (typeof warmupRounds === 'number' && typeof rounds === 'number' && typeof holdMs === 'number') return { cmd, warmupRounds, rounds, holdMs }
   }
   return undefined
 }
