@@ -54,7 +54,7 @@ function http(connections: number, rps: number, p99: number, cpu: number | null)
   return { connections, responses: rps * 10, errors: 0, badStatus: 0, rps, p50: p99 / 4, p99, cpuUsPerReq: cpu }
 }
 function ws(p99: number, rss: number | null): WsRun {
-  return { count: 100, opened: 100, failed: 0, held: 100, echoes: 300, lost: 0, p50: p99 / 2, p99, rssBeforeKb: rss === null ? null : 1000, rssAfterKb: rss === null ? null : 1000 + rss * 100, rssPerConnKb: rss, errors: [] }
+  return { count: 100, opened: 100, failed: 0, held: 100, echoes: 300, lost: 0, p50: p99 / 2, p99, rssBeforeKb: rss === null ? null : 1000, rssMidKb: rss === null ? null : 1000 + rss * 30, rssAfterKb: rss === null ? null : 1000 + rss * 100, rssPerConnKb: rss, rssTotalPerConnKb: rss === null ? null : rss * 1.5, errors: [] }
 }
 
 const runs: TargetRound[] = [
@@ -75,6 +75,7 @@ t.test('aggregate: medians, ranges, failed rounds excluded', async (t) => {
   t.equal(nginx?.failedRounds, 1)
   t.same(nginx?.http[0]?.rps, { median: 525, min: 500, max: 550, n: 2 }, 'the failed round is left out')
   t.same(nginx?.ws?.rssPerConnKb, { median: 11, min: 10, max: 12, n: 2 })
+  t.same(nginx?.ws?.rssTotalPerConnKb, { median: 16.5, min: 15, max: 18, n: 2 })
   t.same(router?.http[0]?.cpuUsPerReq, { median: 60, min: 60, max: 60, n: 1 })
 })
 

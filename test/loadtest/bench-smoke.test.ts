@@ -65,13 +65,14 @@ t.test('bench smoke run writes a complete JSON result', { timeout: 90_000 }, asy
     t.ok(s !== undefined, `${name} has a summary`)
     t.equal(path(s, 'failedRounds'), 0, `${name}: no failed round`)
     for (const fig of ['rps', 'p50', 'p99', 'errors']) t.ok(isNum(path(s, 'http', 0, fig, 'median')), `${name}: http ${fig} is a number`)
-    t.ok(isNum(path(s, 'ws', 'held', 'median')), `${name}: ws held is a number`)
+    t.equal(path(s, 'ws', 'held', 'median'), 50, `${name}: every WebSocket of both opening steps held`)
     t.ok(isNum(path(s, 'ws', 'p99', 'median')), `${name}: ws echo p99 is a number`)
     if (name === 'direct') {
       t.equal(path(s, 'http', 0, 'cpuUsPerReq'), null, 'direct has no proxy CPU figure')
     } else {
       t.ok(isNum(path(s, 'http', 0, 'cpuUsPerReq', 'median')), `${name}: proxy CPU per request is a number`)
       t.ok(isNum(path(s, 'ws', 'rssPerConnKb', 'median')), `${name}: proxy RSS per connection is a number`)
+      t.ok(isNum(path(s, 'ws', 'rssTotalPerConnKb', 'median')), `${name}: RSS including process growth is a number`)
     }
   }
 })

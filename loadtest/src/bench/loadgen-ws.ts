@@ -1,6 +1,6 @@
 // WebSocket load generator (child process): opens COUNT connections to
 // TARGET_URL (CONCURRENCY handshakes in flight), reports how many opened, then
-// on command runs paced echo rounds (one message per connection per round;
+// on command opens more (reported the same way) or runs paced echo rounds (one message per connection per round;
 // warm-up rounds first, not reported), reports round trips and how many connections are still held, and closes.
 // Echo messages are paced at ECHO_RATE messages/s (this process's share), so
 // the round trip measures the proxy path rather than a burst queue.
@@ -39,7 +39,10 @@ function onMessage(data: WebSocket.RawData): void {
   }
 }
 
-async function openAll(): Promise<void> {
+/** Open `count` more connections; resolves when each has opened or failed (or the deadline passed). */
+async function openMore(count: number): Promise<{ opened: number; failed: number }> {
+  const socketsBefore = sockets.length
+  const failedBefore = failed
   let started = 0
   let settled = 0
   const deadline = Date.now() + CONNECT_DEADLINE_MS
@@ -75,7 +78,8 @@ async function openAll(): Promise<void> {
     }
     startNext()
   })
-  failed += count - (sockets.length + failed)
+  failed += count - (sockets.length - socketsBefore + (failed - failedBefore))
+  return { opened: sockets.length - socketsBefore, failed: failed - failedBefore }
 }
 
 /** One round: every open connection sends one message, paced at ECHO_RATE per second. */
@@ -97,7 +101,9 @@ async function echoRound(): Promise<void> {
 process.on('message', (m: unknown) => {
   const cmd = asWsCommand(m)
   if (cmd === undefined) return
-  if (cmd.cmd === 'echo') {
+  if (cmd.cmd === 'open') {
+    void openMore(cmd.count).then((r) => sendToParent({ type: 'ws-opened', ...r, errors }))
+  } else if (cmd.cmd === 'echo') {
     void (async () => {
       for (let r = 0; r < cmd.warmupRounds; r++) await echoRound()
       rtts.length = 0
@@ -114,5 +120,5 @@ process.on('message', (m: unknown) => {
   }
 })
 
-await openAll()
-await sendToParent({ type: 'ws-opened', opened: sockets.length, failed, errors })
+const first = await openMore(count)
+await sendToParent({ type: 'ws-opened', ...first, errors })

@@ -178,7 +178,7 @@ async function main(argv: readonly string[]): Promise<number> {
         }
         progress.stop()
         const h = entry.http.map((x) => `${x.connections}c ${x.rps.toFixed(0)} rps p99 ${x.p99.toFixed(2)} ms${x.cpuUsPerReq !== null ? ` ${x.cpuUsPerReq.toFixed(1)} µs/req` : ''}${x.errors > 0 ? ` ${x.errors} err (${x.badStatus} bad status)` : ''}`).join(' | ')
-        const w = entry.ws !== null ? ` | ws held ${entry.ws.held}/${entry.ws.count} p99 ${entry.ws.p99.toFixed(2)} ms${entry.ws.rssPerConnKb !== null ? ` ${entry.ws.rssPerConnKb.toFixed(1)} KB/conn` : ''}` : ''
+        const w = entry.ws !== null ? ` | ws held ${entry.ws.held}/${entry.ws.count} p99 ${entry.ws.p99.toFixed(2)} ms${entry.ws.rssPerConnKb !== null ? ` ${entry.ws.rssPerConnKb.toFixed(1)} KB/conn` : ''}${entry.ws.rssTotalPerConnKb !== null ? ` (${entry.ws.rssTotalPerConnKb.toFixed(1)} incl. process growth)` : ''}` : ''
         log(`  round ${round + 1} ${name}: ${h}${w}${entry.error !== undefined ? ` | ERROR ${entry.error}` : ''}`)
       }
       await up.child.stop()

@@ -31,10 +31,15 @@ export interface WsRun {
   lost: number
   p50: number
   p99: number
+  /** Proxy RSS on the fresh process, before any connection. */
   rssBeforeKb: number | null
+  /** After the first third of the connections and a warm-up echo round. */
+  rssMidKb: number | null
   rssAfterKb: number | null
-  /** (RSS after − before) / opened connections, KB; null without a proxy process. */
+  /** Marginal: (RSS after − mid) / connections opened after mid, KB; null without a proxy process. */
   rssPerConnKb: number | null
+  /** Everything the process grew: (RSS after − before) / all opened connections, KB. */
+  rssTotalPerConnKb: number | null
   errors: string[]
 }
 
@@ -100,31 +105,44 @@ export interface WsPlan {
 export async function measureWs(target: RunningTarget, plan: WsPlan, ctx: MeasureContext): Promise<WsRun> {
   const rssBeforeKb = target.pid !== undefined ? rssKb(target.pid) : null
   const procs = Math.max(1, Math.min(plan.procs, plan.count))
+  const share = (total: number, i: number): number => Math.floor(total / procs) + (i < total % procs ? 1 : 0)
+  // Two steps: a third of the connections, then the rest. Growth over the second
+  // step is the marginal cost per connection, free of what the process spends
+  // once (heap and buffer pools growing to their working size, compiled code).
+  const firstCount = Math.floor(plan.count / 3)
   const children: Child[] = []
+  const echoTimeout = (rounds: number, holdMs: number): number => 60_000 + rounds * (15_000 + (1000 * plan.count) / plan.echoRate) + holdMs
   try {
     for (let i = 0; i < procs; i++) {
-      const share = Math.floor(plan.count / procs) + (i < plan.count % procs ? 1 : 0)
       children.push(
         spawnNodeScript(siblingScript('./loadgen-ws.js'), {
           cpu: ctx.loadCpu,
           label: `loadgen-ws-${i}`,
           verbose: ctx.verbose,
-          env: { TARGET_URL: target.wsUrl, COUNT: String(share), CONCURRENCY: String(plan.concurrency), ECHO_RATE: String(plan.echoRate / procs) },
+          env: { TARGET_URL: target.wsUrl, COUNT: String(share(firstCount, i)), CONCURRENCY: String(plan.concurrency), ECHO_RATE: String(plan.echoRate / procs) },
         }),
       )
     }
-    ctx.setStatus(`WS opening ${plan.count} connections over ${procs} client processes`)
+    ctx.setStatus(`WS opening ${firstCount} of ${plan.count} connections over ${procs} client processes`)
     const opened = await Promise.all(children.map((c) => c.message(asWsOpened, 120_000)))
-    const openedTotal = opened.reduce((a, o) => a + o.opened, 0)
-    ctx.setStatus(`WS ${openedTotal}/${plan.count} open; ${plan.echoRounds} echo round(s), hold ${(plan.holdMs / 1000).toFixed(1)}s`)
     // One unreported warm-up round: the first message on each fresh connection
     // pays for first use (buffers, lazily compiled paths) in every process on the way.
+    for (const c of children) c.send({ cmd: 'echo', warmupRounds: WS_WARMUP_ROUNDS, rounds: 0, holdMs: 0 })
+    await Promise.all(children.map((c) => c.message(asWsEcho, echoTimeout(WS_WARMUP_ROUNDS, 0))))
+    const rssMidKb = target.pid !== undefined ? rssKb(target.pid) : null
+    const openedFirst = opened.reduce((a, o) => a + o.opened, 0)
+    ctx.setStatus(`WS opening the other ${plan.count - firstCount} connections`)
+    for (let i = 0; i < procs; i++) children[i]?.send({ cmd: 'open', count: share(plan.count - firstCount, i) })
+    const openedMore = await Promise.all(children.map((c) => c.message(asWsOpened, 120_000)))
+    opened.push(...openedMore)
+    const openedTotal = opened.reduce((a, o) => a + o.opened, 0)
+    ctx.setStatus(`WS ${openedTotal}/${plan.count} open; ${plan.echoRounds} echo round(s), hold ${(plan.holdMs / 1000).toFixed(1)}s`)
     for (const c of children) c.send({ cmd: 'echo', warmupRounds: WS_WARMUP_ROUNDS, rounds: plan.echoRounds, holdMs: plan.holdMs })
-    const rounds = WS_WARMUP_ROUNDS + plan.echoRounds
-    const echoes = await Promise.all(children.map((c) => c.message(asWsEcho, 60_000 + rounds * (15_000 + (1000 * plan.count) / plan.echoRate) + plan.holdMs)))
+    const echoes = await Promise.all(children.map((c) => c.message(asWsEcho, echoTimeout(WS_WARMUP_ROUNDS + plan.echoRounds, plan.holdMs))))
     const rssAfterKb = target.pid !== undefined ? rssKb(target.pid) : null
     const rtts = echoes.flatMap((e) => e.rtts)
     const s = summarize(rtts)
+    const openedSecond = openedTotal - openedFirst
     return {
       count: plan.count,
       opened: openedTotal,
@@ -135,8 +153,10 @@ export async function measureWs(target: RunningTarget, plan: WsPlan, ctx: Measur
       p50: s.p50,
       p99: s.p99,
       rssBeforeKb,
+      rssMidKb,
       rssAfterKb,
-      rssPerConnKb: rssBeforeKb !== null && rssAfterKb !== null && openedTotal > 0 ? (rssAfterKb - rssBeforeKb) / openedTotal : null,
+      rssPerConnKb: rssMidKb !== null && rssAfterKb !== null && openedSecond > 0 ? (rssAfterKb - rssMidKb) / openedSecond : null,
+      rssTotalPerConnKb: rssBeforeKb !== null && rssAfterKb !== null && openedTotal > 0 ? (rssAfterKb - rssBeforeKb) / openedTotal : null,
       errors: [...new Set(opened.flatMap((o) => o.errors))].slice(0, 5),
     }
   } finally {

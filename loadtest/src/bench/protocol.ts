@@ -35,8 +35,11 @@ export interface WsEchoMessage {
   held: number
 }
 
-/** `warmupRounds` echo rounds run first and are not reported. */
-export type WsCommand = { cmd: 'echo'; warmupRounds: number; rounds: number; holdMs: number } | { cmd: 'close' }
+/**
+ * `open`: open `count` more connections (answered with ws-opened for them).
+ * `echo`: `warmupRounds` echo rounds first, not reported, then `rounds`.
+ */
+export type WsCommand = { cmd: 'open'; count: number } | { cmd: 'echo'; warmupRounds: number; rounds: number; holdMs: number } | { cmd: 'close' }
 
 function isObject(v: unknown): v is object {
   return typeof v === 'object' && v !== null
@@ -93,6 +96,10 @@ export function asWsCommand(m: unknown): WsCommand | undefined {
   if (!isObject(m)) return undefined
   const cmd = field(m, 'cmd')
   if (cmd === 'close') return { cmd }
+  if (cmd === 'open') {
+    const count = field(m, 'count')
+    if (typeof count === 'number' && Number.isInteger(count) && count >= 0) return { cmd, count }
+  }
   if (cmd === 'echo') {
     const warmupRounds = field(m, 'warmupRounds')
     const rounds = field(m, 'rounds')

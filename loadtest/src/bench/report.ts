@@ -29,7 +29,10 @@ export interface WsAggregate {
   held: MedianRange | null
   p50: MedianRange | null
   p99: MedianRange | null
+  /** Marginal RSS per connection (see WsRun). */
   rssPerConnKb: MedianRange | null
+  /** All RSS growth of the fresh process ÷ connections. */
+  rssTotalPerConnKb: MedianRange | null
   lost: MedianRange | null
 }
 
@@ -71,6 +74,7 @@ export function aggregate(rounds: readonly TargetRound[], targets: readonly stri
             p50: medianRange(nums(wsRuns.map((w) => w.p50))),
             p99: medianRange(nums(wsRuns.map((w) => w.p99))),
             rssPerConnKb: medianRange(nums(wsRuns.map((w) => w.rssPerConnKb))),
+            rssTotalPerConnKb: medianRange(nums(wsRuns.map((w) => w.rssTotalPerConnKb))),
             lost: medianRange(wsRuns.map((w) => w.lost)),
           }
     return { target, rounds: mine.length, failedRounds: mine.length - ok.length, http, ws }
@@ -159,6 +163,7 @@ export function buildTables(summaries: readonly TargetSummary[], connections: re
       { header: 'lost', align: 'right' },
       { header: 'proxy RSS KB/conn', align: 'right' },
       { header: 'RSS vs nginx', align: 'right' },
+      { header: 'incl. process growth KB/conn', align: 'right' },
     ],
     rows: summaries.map((s) => {
       const w = s.ws
@@ -172,6 +177,7 @@ export function buildTables(summaries: readonly TargetSummary[], connections: re
         cell(w.lost, count),
         cell(w.rssPerConnKb),
         ratio(w.rssPerConnKb, nginx?.ws?.rssPerConnKb ?? null),
+        cell(w.rssTotalPerConnKb),
       ]
     }),
   })
