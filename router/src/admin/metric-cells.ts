@@ -66,6 +66,12 @@ export class HistogramCell<T extends string> {
     this.sum += value
     this.count++
   }
+
+  clear(): void {
+    this.counts.fill(0)
+    this.sum = 0
+    this.count = 0
+  }
 }
 
 /** Cells are keyed by their label values in labelNames order. */
@@ -112,9 +118,10 @@ export class CellCounter<T extends string> extends Counter<T> {
     return super.get()
   }
 
+  /** Zeroes the cells instead of dropping them: callers keep their references. */
   override reset(): void {
     super.reset()
-    if (#cells in this) this.#cells.clear()
+    if (#cells in this) for (const c of this.#cells.values()) c.pending = 0
   }
 }
 
@@ -152,6 +159,8 @@ export class CellHistogram<T extends string> extends Histogram<T> {
     const base = await super.getForPromString()
     const bucket = `${this.#name}_bucket`
     for (const c of this.#cells.values()) {
+      // Like prom-client, no series until something was observed (a reset cell is empty).
+      if (c.count === 0) continue
       let acc = 0
       for (let i = 0; i < this.#bounds.length; i++) {
         acc += c.counts[i] ?? 0
@@ -165,8 +174,9 @@ export class CellHistogram<T extends string> extends Histogram<T> {
     return base
   }
 
+  /** Zeroes the cells instead of dropping them: callers keep their references. */
   override reset(): void {
     super.reset()
-    if (#cells in this) this.#cells.clear()
+    if (#cells in this) for (const c of this.#cells.values()) c.clear()
   }
 }
