@@ -81,6 +81,11 @@ t.test('admin endpoints and metrics', async (t) => {
   t.match(text, /router_http_requests_total\{route="services",status_class="4xx"\} 1/)
   t.match(text, /router_http_requests_total\{route="none",status_class="4xx"\} 2/, "/nope and /admin/routes on the main port")
   t.match(text, /router_discovery_lookups_total\{backend="static",outcome="negative"\} 1/)
+  // The duration histogram (metric cells): one series per route template, counted per request.
+  t.match(text, /\nrouter_http_request_duration_seconds_count\{route="services"\} 2\n/)
+  t.match(text, /\nrouter_http_request_duration_seconds_bucket\{le="\+Inf",route="media"\} 1\n/)
+  t.match(text, /\nrouter_http_request_duration_seconds_count\{route="none"\} 2\n/)
+  t.match(text, /\nrouter_http_request_duration_seconds_sum\{route="media"\} [0-9.e-]+\n/)
   t.match(text, /process_cpu_user_seconds_total/)
   t.notMatch(text, /dep-123|node-77|missing/, 'no raw ids in labels')
 
