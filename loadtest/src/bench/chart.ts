@@ -133,7 +133,7 @@ export function benchPanels(summaries: readonly TargetSummary[], connections: re
       {
         title: `Proxy memory per WebSocket (${wsCount} concurrent)`,
         better: 'lower',
-        unit: 'KB of RSS growth per connection',
+        unit: 'KB of RSS per connection (marginal)',
         categories: cpuTargets.map((s) => s.target),
         series: [{ name: 'RSS/conn', values: cpuTargets.map((s) => s.ws?.rssPerConnKb ?? null) }],
       },

@@ -1,6 +1,6 @@
 // One measurement of one target: HTTP keep-alive load per connection count
 // (rps, latency, errors, proxy CPU µs per request) and WebSockets (held count,
-// echo latency, proxy RSS growth per connection). Load runs in child processes.
+// echo latency, proxy RSS per connection: marginal and since start). Load runs in child processes.
 
 import { Child, siblingScript, spawnNodeScript } from './child.js'
 import { asHttpResult, asWsEcho, asWsOpened } from './protocol.js'
