@@ -1,7 +1,8 @@
 // WebSocket load generator (child process): opens COUNT connections to
 // TARGET_URL (CONCURRENCY handshakes in flight), reports how many opened, then
-// on command opens more (reported the same way) or runs paced echo rounds (one message per connection per round;
-// warm-up rounds first, not reported), reports round trips and how many connections are still held, and closes.
+// on command opens more (reported the same way) or runs paced echo rounds
+// (one message per connection per round; warm-up rounds first, not reported),
+// reports round trips and how many connections are still held, and closes.
 // Echo messages are paced at ECHO_RATE messages/s (this process's share), so
 // the round trip measures the proxy path rather than a burst queue.
 

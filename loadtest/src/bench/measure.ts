@@ -1,6 +1,7 @@
 // One measurement of one target: HTTP keep-alive load per connection count
 // (rps, latency, errors, proxy CPU µs per request) and WebSockets (held count,
-// echo latency, proxy RSS per connection: marginal and since start). Load runs in child processes.
+// echo latency, proxy RSS per connection: marginal and since start). Load runs
+// in child processes.
 
 import { Child, siblingScript, spawnNodeScript } from './child.js'
 import { asHttpResult, asWsEcho, asWsOpened } from './protocol.js'
@@ -132,7 +133,7 @@ export async function measureWs(target: RunningTarget, plan: WsPlan, ctx: Measur
     const rssMidKb = target.pid !== undefined ? rssKb(target.pid) : null
     const openedFirst = opened.reduce((a, o) => a + o.opened, 0)
     ctx.setStatus(`WS opening the other ${plan.count - firstCount} connections`)
-    for (let i = 0; i < procs; i++) children[i]?.send({ cmd: 'open', count: share(plan.count - firstCount, i) })
+    children.forEach((c, i) => c.send({ cmd: 'open', count: share(plan.count - firstCount, i) }))
     const openedMore = await Promise.all(children.map((c) => c.message(asWsOpened, 120_000)))
     opened.push(...openedMore)
     const openedTotal = opened.reduce((a, o) => a + o.opened, 0)

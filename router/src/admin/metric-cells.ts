@@ -81,6 +81,16 @@ function cellKey<T extends string>(labelNames: readonly T[], labels: Readonly<Re
   return key
 }
 
+/** The cell under `key`, made on first use. */
+function cellFor<C>(cells: Map<string, C>, key: string, make: () => C): C {
+  let c = cells.get(key)
+  if (c === undefined) {
+    c = make()
+    cells.set(key, c)
+  }
+  return c
+}
+
 /** A bucket value's own labels (the series labels go in sharedLabels, as prom-client does). */
 function le(bound: number | string): Record<string, string | number> {
   return { le: bound }
@@ -97,13 +107,7 @@ export class CellCounter<T extends string> extends Counter<T> {
 
   /** The cell for these label values (created on first use, then reused). */
   cell(labels: Readonly<Record<T, string>>): CounterCell<T> {
-    const key = cellKey(this.#names, labels)
-    let c = this.#cells.get(key)
-    if (c === undefined) {
-      c = new CounterCell(labels)
-      this.#cells.set(key, c)
-    }
-    return c
+    return cellFor(this.#cells, cellKey(this.#names, labels), () => new CounterCell(labels))
   }
 
   override async get(): ReturnType<Counter<T>['get']> {
@@ -140,13 +144,7 @@ export class CellHistogram<T extends string> extends Histogram<T> {
 
   /** The cell for these label values (created on first use, then reused). */
   cell(labels: Readonly<Record<T, string>>): HistogramCell<T> {
-    const key = cellKey(this.#names, labels)
-    let c = this.#cells.get(key)
-    if (c === undefined) {
-      c = new HistogramCell(labels, this.#bounds)
-      this.#cells.set(key, c)
-    }
-    return c
+    return cellFor(this.#cells, cellKey(this.#names, labels), () => new HistogramCell(labels, this.#bounds))
   }
 
   /**
