@@ -29,6 +29,8 @@ export interface TargetContext {
   /** Most client connections the proxy must hold at once (WS count or HTTP connections). */
   maxConnections: number
   verbose: boolean
+  /** Extra environment for the Node targets only (npm run bench:alloc preloads its sampler). */
+  nodeEnv?: Readonly<Record<string, string>>
 }
 
 export interface RunningTarget {
@@ -135,6 +137,7 @@ const router: TargetDef = {
         // The router is measured as it ships: routing, metrics and the JSON access log on
         // (one line per request to a pipe, as under the ECS awslogs driver).
         ACCESS_LOG: 'true',
+        ...ctx.nodeEnv,
       },
     })
     try {
@@ -299,7 +302,7 @@ function nodeProxy(name: 'http-proxy' | 'undici' | 'node-floor', script: string)
         cpu: ctx.cpu,
         label: name,
         verbose: ctx.verbose,
-        env: { UPSTREAM_HTTP_PORT: String(ctx.upstream.httpPort), UPSTREAM_WS_PORT: String(ctx.upstream.wsPort) },
+        env: { UPSTREAM_HTTP_PORT: String(ctx.upstream.httpPort), UPSTREAM_WS_PORT: String(ctx.upstream.wsPort), ...ctx.nodeEnv },
       })
       let port: number
       try {
