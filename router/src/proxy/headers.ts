@@ -3,7 +3,7 @@
 // X-Request-Id on the way up.
 
 import type { IncomingHttpHeaders } from 'node:http'
-import { randomUUID } from 'node:crypto'
+import { newRequestId } from './request-id.js'
 
 /** `Connection: upgrade` names the upgrade header (already hop-by-hop). */
 const UPGRADE_ONLY: ReadonlySet<string> = new Set(['upgrade'])
@@ -43,7 +43,7 @@ const REQUEST_ID = /^[\w.:@/+=-]{1,200}$/
 /** A client-sent X-Request-Id is kept when it is sane, else a new one is made. */
 export function requestIdFrom(headers: IncomingHttpHeaders): string {
   const v = headers['x-request-id']
-  return typeof v === 'string' && REQUEST_ID.test(v) ? v : randomUUID()
+  return typeof v === 'string' && REQUEST_ID.test(v) ? v : newRequestId()
 }
 
 export interface ForwardContext {
