@@ -52,6 +52,9 @@ export interface ForwardResult {
 }
 
 
+/** The instances excluded from the first pick: none. */
+const NONE_TRIED: ReadonlySet<string> = new Set()
+
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length']
   if (cl !== undefined) return cl !== '0'
@@ -99,15 +102,15 @@ export class HttpForwarder {
       }
     }
 
-    const tried = new Set<string>()
+    // Made on the first failure only: most requests never retry.
+    let tried: Set<string> | undefined
     let attempts = 0
     let last: ClassifiedUpstreamError | undefined
     let endpoint: Endpoint | undefined
     try {
       for (;;) {
-        endpoint = pick(tried)
+        endpoint = pick(tried ?? NONE_TRIED)
         if (endpoint === undefined) break
-        tried.add(endpoint.id)
         attempts++
         const ep = endpoint
         try {
@@ -120,6 +123,7 @@ export class HttpForwarder {
           if (err instanceof PayloadTooLargeError) {
             return { status: 413, endpoint: ep, attempts, upstreamError: { reason: 'other', beforeSend: false, clientAborted: false, error: err } }
           }
+          ;(tried ??= new Set()).add(ep.id)
           last = classifyUpstreamError(err)
           if (!last.clientAborted) onAttemptFailed(ep, last)
           const bodyUntouched = body === null || (!req.readableDidRead && !(body instanceof BodyLimit))
