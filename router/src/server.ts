@@ -272,6 +272,9 @@ export class MainServer {
         this.#d.load.start(ep)
         const result = await this.ws.handshake(req, socket, head, ep, match.upstreamPath, ctx, meta)
         if (result.kind === 'established') {
+          // The tunnel's own 'error' listener destroys the socket now; one listener
+          // instead of two saves a listener array on every long-lived socket.
+          socket.removeListener('error', destroySelf)
           this.#d.outliers.success(ep)
           this.#d.metrics.wsOpened.labels(routeName).inc()
           this.#d.metrics.wsActive.labels(routeName).inc()
