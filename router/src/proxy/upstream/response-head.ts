@@ -39,17 +39,36 @@ export const FIELD_LINE = new RegExp(`^${TOKEN}+:${FIELD_CHAR}*$`)
 const HEADER_LINES = new RegExp(`(?:\\r\\n${TOKEN}+:${FIELD_CHAR}*)*$`, 'y')
 const DIGITS = /^\d{1,15}$/
 
-/** Strips optional whitespace (SP, HTAB) around a field value. */
-function trimOws(v: string): string {
-  let a = 0
-  let b = v.length
-  while (a < b && (v.charCodeAt(a) === 0x20 || v.charCodeAt(a) === 0x09)) a++
-  while (b > a && (v.charCodeAt(b - 1) === 0x20 || v.charCodeAt(b - 1) === 0x09)) b--
-  return a === 0 && b === v.length ? v : v.slice(a, b)
+/** s.slice(from, to) without optional whitespace (SP, HTAB) at either end: one slice, no copy first. */
+function owsTrimmedSlice(s: string, from: number, to: number): string {
+  let a = from
+  let b = to
+  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++
+  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--
+  return s.slice(a, b)
 }
 
-function lower(name: string, len: number): string {
-  return name.length === len ? name.toLowerCase() : ''
+/** True when `name` is `lowerName` in any letter case (compared in place: no lower-cased copy). */
+function isNamed(name: string, lowerName: string): boolean {
+  if (name.length !== lowerName.length) return false
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i)
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20
+    if (c !== lowerName.charCodeAt(i)) return false
+  }
+  return true
+}
+
+/** Keep-Alive timeout in ms, or -1; the last value is remembered (an upstream sends the same one each time). */
+let lastKeepAlive = ''
+let lastKeepAliveMs = -1
+function keepAliveTimeoutMs(value: string): number {
+  if (value !== lastKeepAlive) {
+    const m = /(?:^|[,;\s])timeout\s*=\s*(\d{1,9})/i.exec(value)
+    lastKeepAliveMs = m?.[1] !== undefined ? Number(m[1]) * 1000 : -1
+    lastKeepAlive = value
+  }
+  return lastKeepAliveMs
 }
 
 /** True when a comma-separated header value lists `token` (case-insensitive). */
@@ -89,15 +108,15 @@ export function parseResponseHead(head: string): ResponseHead {
   while (start < head.length) {
     let end = head.indexOf('\r\n', start)
     if (end === -1) end = head.length
-    const line = head.slice(start, end)
+    // HEADER_LINES proved every line is `token:value`: the colon is inside this line.
+    const colon = head.indexOf(':', start)
+    const name = head.slice(start, colon)
+    const value = owsTrimmedSlice(head, colon + 1, end)
     start = end + 2
-    const colon = line.indexOf(':')
-    const name = line.slice(0, colon)
-    const value = trimOws(line.slice(colon + 1))
     rawHeaders.push(name, value)
     switch (name.length) {
       case 14:
-        if (lower(name, 14) === 'content-length') {
+        if (isNamed(name, 'content-length')) {
           if (!DIGITS.test(value)) throw protocolError('invalid Content-Length')
           const n = Number(value)
           if (contentLength !== -1 && contentLength !== n) throw protocolError('conflicting Content-Length')
@@ -105,7 +124,7 @@ export function parseResponseHead(head: string): ResponseHead {
         }
         break
       case 17:
-        if (lower(name, 17) === 'transfer-encoding') {
+        if (isNamed(name, 'transfer-encoding')) {
           transferEncoding = true
           // The final coding decides; "gzip, chunked" is chunked, "chunked, gzip" is not.
           const codings = value.toLowerCase().split(',')
@@ -113,12 +132,12 @@ export function parseResponseHead(head: string): ResponseHead {
         }
         break
       case 10:
-        if (lower(name, 10) === 'connection') {
+        if (isNamed(name, 'connection')) {
           if (listHas(value, 'close')) closes = true
           else if (minor === 0x30 && listHas(value, 'keep-alive')) closes = false
-        } else if (lower(name, 10) === 'keep-alive') {
-          const m = /(?:^|[,;\s])timeout\s*=\s*(\d{1,9})/i.exec(value)
-          if (m?.[1] !== undefined) keepAliveMs = Number(m[1]) * 1000
+        } else if (isNamed(name, 'keep-alive')) {
+          const ms = keepAliveTimeoutMs(value)
+          if (ms >= 0) keepAliveMs = ms
         }
         break
     }
