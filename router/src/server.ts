@@ -123,7 +123,8 @@ export class MainServer {
     let attempts = 0
     let errorCode: string | undefined
     const abort = new ClientAbort()
-    res.once('close', () => {
+    // 'close' fires once per response; on() spares once()'s wrapper per request.
+    res.on('close', () => {
       if (!res.writableFinished) abort.abort()
       this.#inflight.delete(res)
       const seconds = (performance.now() - started) / 1000
