@@ -11,12 +11,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { OptionError, checkChoices, mergeOptions, parseFlags, readBool, readDurationMs, readInt, readList } from '../lib/options.js'
-import { detectPinning, killAllChildren, siblingScript, spawnNodeScript } from './child.js'
+import { detectPinning, killAllChildren, siblingScript } from './child.js'
 import { clockTicksPerSecond } from './procfs.js'
 import { measureHttp, warmUp, type MeasureContext } from './measure.js'
-import { asReady } from './protocol.js'
 import { summarizeAllocProfile, type AllocSummary } from './alloc-profile.js'
-import { findRepoRoot } from './main.js'
+import { findRepoRoot, startUpstream } from './main.js'
 import { TARGETS, type RunningTarget, type TargetName } from './targets.js'
 
 const NODE_TARGETS = ['router', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
@@ -53,17 +52,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!sampler.endsWith('.js')) throw new OptionError('run the built bench (npm run bench:alloc): the sampler is preloaded into plain node')
   const workDir = mkdtempSync(join(tmpdir(), 'bench-alloc-'))
   const ctx: MeasureContext = { loadCpu: pinning.loadCpu, ticksPerSecond: clockTicksPerSecond(), verbose, setStatus: () => {} }
-  const upstreamChild = spawnNodeScript(siblingScript('./upstream.js'), { cpu: pinning.loadCpu, label: 'upstream', verbose })
+  const up = await startUpstream(pinning.loadCpu, verbose)
   const results: { target: TargetName; responses: number; summary: AllocSummary }[] = []
   try {
-    const ready = await upstreamChild.message(asReady, 20_000)
-    const httpPort = ready.ports['http']
-    const wsPort = ready.ports['ws']
-    if (httpPort === undefined || wsPort === undefined) throw new Error('upstream ready message lacks ports')
     for (const name of targets) {
       const out = join(workDir, `${name}.heapprofile.json`)
       const running = await TARGETS[name].start({
-        upstream: { httpPort, wsPort },
+        upstream: up.upstream,
         cpu: pinning.proxyCpu,
         workDir,
         repoRoot: root,
@@ -87,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
   } finally {
-    await upstreamChild.stop()
+    await up.child.stop()
     rmSync(workDir, { recursive: true, force: true })
   }
 

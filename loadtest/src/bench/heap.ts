@@ -11,10 +11,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WebSocket } from 'ws'
 import { OptionError, mergeOptions, parseFlags, readBool, readInt } from '../lib/options.js'
-import { detectPinning, killAllChildren, siblingScript, spawnNodeScript } from './child.js'
-import { asReady } from './protocol.js'
+import { detectPinning, killAllChildren } from './child.js'
 import { perUnitGrowth, summarizeHeapSnapshot } from './heap-snapshot.js'
-import { findRepoRoot } from './main.js'
+import { findRepoRoot, startUpstream } from './main.js'
 import { TARGETS, type RunningTarget } from './targets.js'
 
 const KNOWN = ['CONNECTIONS', 'BASE', 'TOP', 'PIN', 'VERBOSE']
@@ -96,14 +95,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const snapDir = join(workDir, 'snapshots')
   mkdirSync(snapDir)
   const sockets: WebSocket[] = []
-  const upstreamChild = spawnNodeScript(siblingScript('./upstream.js'), { cpu: pinning.loadCpu, label: 'upstream', verbose })
+  const up = await startUpstream(pinning.loadCpu, verbose)
   try {
-    const ready = await upstreamChild.message(asReady, 20_000)
-    const httpPort = ready.ports['http']
-    const wsPort = ready.ports['ws']
-    if (httpPort === undefined || wsPort === undefined) throw new Error('upstream ready message lacks ports')
     const router = await TARGETS.router.start({
-      upstream: { httpPort, wsPort },
+      upstream: up.upstream,
       cpu: pinning.proxyCpu,
       workDir,
       repoRoot: root,
@@ -128,7 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
       await router.stop()
     }
   } finally {
-    await upstreamChild.stop()
+    await up.child.stop()
     rmSync(workDir, { recursive: true, force: true })
   }
   return 0

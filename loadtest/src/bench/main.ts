@@ -40,7 +40,8 @@ function log(line: string): void {
   process.stdout.write(line + '\n')
 }
 
-async function startUpstream(cpu: string | undefined, verbose: boolean): Promise<{ child: Child; upstream: Upstream }> {
+/** Starts the bench upstream child and reads its HTTP and WebSocket ports. */
+export async function startUpstream(cpu: string | undefined, verbose: boolean): Promise<{ child: Child; upstream: Upstream }> {
   const child = spawnNodeScript(siblingScript('./upstream.js'), { cpu, label: 'upstream', verbose })
   const ready = await child.message(asReady, 20_000)
   const httpPort = ready.ports['http']
