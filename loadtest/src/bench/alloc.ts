@@ -6,16 +6,15 @@
 // sampling runs (collected objects included) during one keep-alive load run,
 // and the sampled bytes are divided by the responses of that run.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { OptionError, checkChoices, mergeOptions, parseFlags, readBool, readDurationMs, readInt, readList } from '../lib/options.js'
-import { detectPinning, killAllChildren, siblingScript } from './child.js'
+import { detectPinning, siblingScript } from './child.js'
+import { runAsEntry, withUpstream } from './bench-tool.js'
 import { clockTicksPerSecond } from './procfs.js'
 import { measureHttp, warmUp, type MeasureContext } from './measure.js'
 import { summarizeAllocProfile, type AllocSummary } from './alloc-profile.js'
-import { findRepoRoot, startUpstream } from './main.js'
+import { findRepoRoot } from './main.js'
 import { TARGETS, type RunningTarget, type TargetName } from './targets.js'
 
 const NODE_TARGETS = ['router', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
@@ -50,15 +49,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const root = findRepoRoot()
   const sampler = siblingScript('./alloc-sampler.js')
   if (!sampler.endsWith('.js')) throw new OptionError('run the built bench (npm run bench:alloc): the sampler is preloaded into plain node')
-  const workDir = mkdtempSync(join(tmpdir(), 'bench-alloc-'))
   const ctx: MeasureContext = { loadCpu: pinning.loadCpu, ticksPerSecond: clockTicksPerSecond(), verbose, setStatus: () => {} }
-  const up = await startUpstream(pinning.loadCpu, verbose)
   const results: { target: TargetName; responses: number; summary: AllocSummary }[] = []
-  try {
+  await withUpstream('bench-alloc-', pinning.loadCpu, verbose, async (workDir, upstream) => {
     for (const name of targets) {
       const out = join(workDir, `${name}.heapprofile.json`)
       const running = await TARGETS[name].start({
-        upstream: up.upstream,
+        upstream,
         cpu: pinning.proxyCpu,
         workDir,
         repoRoot: root,
@@ -81,10 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
         await running.stop()
       }
     }
-  } finally {
-    await up.child.stop()
-    rmSync(workDir, { recursive: true, force: true })
-  }
+  })
 
   log('\n| target | KiB allocated per proxied request |\n|---|---:|')
   for (const r of results) log(`| ${r.target} | ${(r.summary.totalBytes / r.responses / 1024).toFixed(1)} |`)
@@ -96,14 +90,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.once('exit', killAllChildren)
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`bench:alloc: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-      killAllChildren()
-      process.exit(err instanceof OptionError ? 2 : 1)
-    },
-  )
-}
+runAsEntry(import.meta.url, 'bench:alloc', main)

@@ -5,15 +5,14 @@
 // another, and divides the difference by N. RSS per connection is measured by
 // `npm run bench` (a snapshot itself moves RSS by tens of MB, so not here).
 
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { WebSocket } from 'ws'
-import { OptionError, mergeOptions, parseFlags, readBool, readInt } from '../lib/options.js'
-import { detectPinning, killAllChildren } from './child.js'
+import { mergeOptions, parseFlags, readBool, readInt } from '../lib/options.js'
+import { detectPinning } from './child.js'
+import { runAsEntry, withUpstream } from './bench-tool.js'
 import { perUnitGrowth, summarizeHeapSnapshot } from './heap-snapshot.js'
-import { findRepoRoot, startUpstream } from './main.js'
+import { findRepoRoot } from './main.js'
 import { TARGETS, type RunningTarget } from './targets.js'
 
 const KNOWN = ['CONNECTIONS', 'BASE', 'TOP', 'PIN', 'VERBOSE']
@@ -91,14 +90,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const verbose = readBool(src, 'VERBOSE', false)
   const pinning = detectPinning(readBool(src, 'PIN', true))
   const root = findRepoRoot()
-  const workDir = mkdtempSync(join(tmpdir(), 'bench-heap-'))
-  const snapDir = join(workDir, 'snapshots')
-  mkdirSync(snapDir)
   const sockets: WebSocket[] = []
-  const up = await startUpstream(pinning.loadCpu, verbose)
-  try {
+  await withUpstream('bench-heap-', pinning.loadCpu, verbose, async (workDir, upstream) => {
+    const snapDir = join(workDir, 'snapshots')
+    mkdirSync(snapDir)
     const router = await TARGETS.router.start({
-      upstream: up.upstream,
+      upstream,
       cpu: pinning.proxyCpu,
       workDir,
       repoRoot: root,
@@ -122,21 +119,8 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const ws of sockets) ws.terminate()
       await router.stop()
     }
-  } finally {
-    await up.child.stop()
-    rmSync(workDir, { recursive: true, force: true })
-  }
+  })
   return 0
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.once('exit', killAllChildren)
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`bench:heap: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-      killAllChildren()
-      process.exit(err instanceof OptionError ? 2 : 1)
-    },
-  )
-}
+runAsEntry(import.meta.url, 'bench:heap', main)
