@@ -2,6 +2,8 @@
 // typed values and sums it: total bytes and bytes per allocation site
 // (function, script, line). Pure; the profile is checked as it is read.
 
+import { isRecord } from '../lib/guards.js'
+
 export interface AllocSite {
   /** "functionName file:line", the file shortened to its path under dist/ or node_modules/. */
   site: string
@@ -20,10 +22,6 @@ interface ProfileNode {
   lineNumber: number
   selfSize: number
   children: ProfileNode[]
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 function readNode(v: unknown, depth: number): ProfileNode {

@@ -3,6 +3,8 @@
 // of connections opened between them: what each connection keeps on the heap.
 // Pure; the snapshot's layout is checked as it is read.
 
+import { isRecord } from '../lib/guards.js'
+
 export interface TypeTotal {
   count: number
   bytes: number
@@ -20,10 +22,6 @@ export interface PerUnitRow {
   count: number
   /** Self bytes of this type per unit. */
   bytes: number
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 function stringArray(v: unknown, what: string): string[] {
