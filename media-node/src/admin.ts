@@ -2,6 +2,7 @@
 // where the WebSocket port is. GET /status needs no token; everything under
 // /admin/ needs `Authorization: Bearer <ADMIN_TOKEN>` (constant-time check,
 // see auth.ts) and answers 401 JSON without it, or when no token is set.
+//   GET /metrics             Prometheus text (no token, like /status)
 //   POST /admin/drain        start draining (202; idempotent)
 //   POST /admin/force-close  close every session now with 1001, then finish the drain (200)
 
@@ -10,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { bearerMatches } from './auth.js'
 import { MediaNodeError, methodNotAllowed } from './errors.js'
 import type { Logger } from './log.js'
+import type { NodeMetrics } from './metrics.js'
 import { sendJson } from './server.js'
 import type { StatusBody } from './server.js'
 
@@ -17,6 +19,8 @@ export interface AdminServerOptions {
   /** Bearer token; undefined disables /admin/* (401). */
   token: string | undefined
   status: () => StatusBody
+  /** GET /metrics. */
+  metrics: NodeMetrics
   /** Starts draining (no-op when already draining). */
   drain: () => void
   /** Closes every session with 1001 now; returns how many were open. */
@@ -37,12 +41,26 @@ export function createAdminServer(options: AdminServerOptions): Server {
   })
 }
 
+function serveMetrics(metrics: NodeMetrics, res: ServerResponse): void {
+  metrics.render().then(
+    (text) => {
+      res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+      res.end(res.req.method === 'HEAD' ? undefined : text)
+    },
+    () => sendJson(res, 500, new MediaNodeError('metrics could not be collected', 'INTERNAL', 500).toBody()),
+  )
+}
+
 function handle(options: AdminServerOptions, req: IncomingMessage, res: ServerResponse): void {
   const path = pathOf(req.url)
   const method = req.method ?? ''
   if (path === '/status') {
     if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, 'GET, HEAD')
     return sendJson(res, 200, options.status())
+  }
+  if (path === '/metrics') {
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, 'GET, HEAD')
+    return serveMetrics(options.metrics, res)
   }
   if (path === '/admin' || path.startsWith('/admin/')) {
     if (!bearerMatches(req.headers.authorization, options.token)) {

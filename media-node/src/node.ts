@@ -15,6 +15,7 @@ import { silentLogger } from './log.js'
 import type { Logger } from './log.js'
 import type { Server } from 'node:http'
 import { createAdminServer } from './admin.js'
+import { createNodeMetrics } from './metrics.js'
 import { Drainer } from './drain.js'
 import type { DrainReport } from './drain.js'
 import { DNS_LABEL_RULE, isDnsLabel } from './node-id.js'
@@ -222,6 +223,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     const a = createAdminServer({
       token: admin.token,
       status,
+      metrics: createNodeMetrics(status),
       drain: () => void drain().catch(() => {}),
       forceClose: () => forceClose(),
       log,

@@ -5,6 +5,7 @@
 import t from 'tap'
 import { bearerMatches } from '../../media-node/src/auth.js'
 import { openClient, startTestNode } from './helpers.js'
+import { assertPromtoolAccepts } from '../fixtures/promtool.js'
 
 const TOKEN = 'admin-secret-9f8e7d'
 
@@ -21,6 +22,24 @@ t.test('GET /status on the admin port needs no token', async (t) => {
   t.equal(res.status, 200)
   t.match(res.body, { nodeId: 'node-a', status: 'ACTIVE', activeConnections: 1 })
   t.equal((await call(node.adminPort ?? 0, 'POST', '/status')).status, 405)
+})
+
+t.test('GET /metrics on the admin port: the node\'s state, and promtool accepts it', async (t) => {
+  const { node, url } = await startTestNode(t, { admin: { port: 0, token: TOKEN } })
+  await openClient(t, url('/ws/room-1'))
+  await openClient(t, url('/ws/room-1'))
+  const res = await fetch(`http://127.0.0.1:${node.adminPort ?? 0}/metrics`)
+  t.equal(res.status, 200)
+  t.match(res.headers.get('content-type'), /^text\/plain/)
+  const text = await res.text()
+  t.match(text, /\nmedia_node_connections 2\n/)
+  t.match(text, /\nmedia_node_sessions 1\n/)
+  t.match(text, /\nmedia_node_state\{state="ACTIVE"\} 1\n/)
+  t.match(text, /\nmedia_node_state\{state="DRAINING"\} 0\n/)
+  t.match(text, /\nprocess_cpu_user_seconds_total \d/, 'default process metrics are there')
+  t.notMatch(text, /^nodejs_active_(handles|requests|resources)_total /m, 'no gauge with a counter\'s suffix')
+  assertPromtoolAccepts(t, text, "the media node's /metrics")
+  t.equal((await call(node.adminPort ?? 0, 'POST', '/metrics')).status, 405)
 })
 
 t.test('/admin/* without the right bearer token: 401 JSON, nothing happens', async (t) => {

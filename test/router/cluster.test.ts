@@ -6,6 +6,7 @@ import { request } from 'undici'
 import { startUpstream } from '../fixtures/upstream.js'
 import { startRouterProcess } from '../fixtures/router-process.js'
 import { ADMIN_TOKEN } from '../fixtures/router.js'
+import { assertPromtoolAccepts } from '../fixtures/promtool.js'
 
 t.test('cluster mode', async (t) => {
   const up = await startUpstream('a')
@@ -23,6 +24,7 @@ t.test('cluster mode', async (t) => {
   const metrics = await (await request(`http://127.0.0.1:${rp.adminPort}/metrics`)).body.text()
   t.comment(metrics.split('\n').filter((l) => l.startsWith('router_http_requests_total')).join(' / '))
   t.match(metrics, new RegExp(`router_http_requests_total\\{route="services",status_class="2xx"\\} ${N}\\b`), 'aggregated across workers')
+  assertPromtoolAccepts(t, metrics, "the cluster primary's aggregated /metrics")
   const routes = await request(`http://127.0.0.1:${rp.adminPort}/admin/routes`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
   const view = JSON.parse(await routes.body.text()) as { workers: Array<{ pid: number; targets: unknown[] }> }
   t.equal(view.workers.length, 2, 'one view per worker')

@@ -43,7 +43,7 @@ export class RouterMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registry = new Registry()
     this.registry = registry
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+    if (opts.defaultMetrics !== false) collectValidDefaultMetrics(registry)
     this.requests = new CellCounter({ name: 'router_http_requests_total', help: 'HTTP requests finished, by route template and status class.', labelNames: ['route', 'status_class'], registers: [registry] })
     this.duration = new CellHistogram({
       name: 'router_http_request_duration_seconds',
@@ -97,6 +97,19 @@ export class RouterMetrics {
     const counter = this.#lookupCells.get(key) ?? remember(this.#lookupCells, key, this.discovery.cell({ backend, outcome }))
     counter.inc()
   }
+}
+
+/**
+ * prom-client's gauges that carry a counter's `_total` suffix (promtool check
+ * metrics rejects them). Each is the sum of the same-named gauge without the
+ * suffix, which is labelled by type, e.g. `sum(nodejs_active_handles)`.
+ */
+export const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const
+
+/** prom-client's default metrics on `registry`, less the three misnamed gauges. */
+function collectValidDefaultMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry })
+  for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name)
 }
 
 /**
