@@ -20,6 +20,9 @@
 //                            AWS_ENDPOINT_URL_SERVICEDISCOVERY / AWS_ENDPOINT_URL work as well. With an
 //                            override and no AWS_ACCESS_KEY_ID/AWS_PROFILE, dummy credentials are used
 //                            (an emulator does not check them) so the SDK never probes instance metadata.
+//   CLOUDMAP_TIMEOUT_MS      (2000) — timeout of each Cloud Map API call until its response; a timed-out
+//                            registration attempt is retried with backoff (REGISTER_RETRY_*).
+//   CLOUDMAP_CONNECT_TIMEOUT_MS (1000) — TCP connect timeout of each Cloud Map API call.
 //   AWS_REGION               (AWS_DEFAULT_REGION, else region of the task ARN, else us-east-1 with an
 //                            endpoint override) — region of the Cloud Map client.
 //   ECS_CONTAINER_METADATA_URI_V4 (set by ECS) — task metadata endpoint: task id, IPv4, host port.
@@ -89,6 +92,8 @@ export interface MediaNodeConfig {
   retryAfterSeconds: number
   registerRetryInitialMs: number
   registerRetryMaxMs: number
+  cloudmapTimeoutMs: number
+  cloudmapConnectTimeoutMs: number
   shutdownTimeoutMs: number
   adminPort: number
   adminHost: string | undefined
@@ -162,6 +167,8 @@ export function loadConfig(env: Env): MediaNodeConfig {
     retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 0),
     registerRetryInitialMs,
     registerRetryMaxMs,
+    cloudmapTimeoutMs: int(env, 'CLOUDMAP_TIMEOUT_MS', 2000, 1, 60_000),
+    cloudmapConnectTimeoutMs: int(env, 'CLOUDMAP_CONNECT_TIMEOUT_MS', 1000, 1, 60_000),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 1, MAX_TIMER_MS - MAX_DRAIN_MS),
     adminPort,
     adminHost: str(env, 'ADMIN_HOST'),

@@ -63,6 +63,8 @@ async function main(): Promise<void> {
         ...(identity.advertisePort !== undefined ? { advertisePort: identity.advertisePort } : {}),
         initialRetryDelayMs: config.registerRetryInitialMs,
         maxRetryDelayMs: config.registerRetryMaxMs,
+        requestTimeoutMs: config.cloudmapTimeoutMs,
+        connectTimeoutMs: config.cloudmapConnectTimeoutMs,
       }
     }
     node = await startMediaNode({

@@ -4,6 +4,10 @@
 // each failure; re-registers with changed attributes and reports custom
 // health (status=DRAINING + UNHEALTHY on drain); deregisters on shutdown. Works against real Cloud Map (default
 // credential chain) and against a local emulator (endpoint override).
+// Every call has a connect and a request timeout that fire (a Cloud Map
+// endpoint that accepts and never answers costs one timeout, then a retry),
+// the SDK's own retries are off (we back off ourselves), and the SDK logs
+// through our JSON logger.
 
 import { isIPv4 } from 'node:net'
 import {
@@ -15,8 +19,10 @@ import {
   ServiceDiscoveryClient,
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
 import type { ListNamespacesCommandOutput, ListServicesCommandOutput } from '@aws-sdk/client-servicediscovery'
 import type { Logger } from './log.js'
+import { quietSdkNodeNotice, sdkLogger } from './sdk-logger.js'
 
 /** How the node registers itself. */
 export interface RegistrationOptions {
@@ -49,6 +55,10 @@ export interface RegistrationOptions {
   maxRetryDelayMs?: number
   /** How long to poll an asynchronous Cloud Map operation before calling it failed. Default 60 s. */
   operationTimeoutMs?: number
+  /** TCP connect timeout of each call, for a client made here. Default 1 s. */
+  connectTimeoutMs?: number
+  /** Timeout of each call until its response (and the longest silence in its body), for a client made here. Default 2 s. */
+  requestTimeoutMs?: number
 }
 
 /** Resolved registration settings. */
@@ -117,10 +127,24 @@ export class Registrar {
       this.#ownsClient = false
     } else {
       const region = options.region ?? (options.endpoint !== undefined ? 'us-east-1' : undefined)
+      quietSdkNodeNotice(log)
+      const logger = sdkLogger(log)
+      const requestTimeout = options.requestTimeoutMs ?? 2000
       this.#client = new ServiceDiscoveryClient({
         ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
         ...(region !== undefined ? { region } : {}),
         ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+        // Registration and deregistration retry with their own backoff.
+        maxAttempts: 1,
+        logger,
+        requestHandler: new NodeHttpHandler({
+          connectionTimeout: options.connectTimeoutMs ?? 1000,
+          requestTimeout,
+          // Without this a request timeout only logs a warning and the call waits on.
+          throwOnRequestTimeout: true,
+          socketTimeout: requestTimeout,
+          logger,
+        }),
       })
       this.#ownsClient = true
     }

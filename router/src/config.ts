@@ -41,6 +41,9 @@ export interface RouterConfig {
     readonly healthStatus: 'HEALTHY' | 'UNHEALTHY' | 'ALL' | 'HEALTHY_OR_ELSE_ALL'
     readonly revisionPollMs: number
     readonly fullRefreshMs: number
+    /** TCP connect timeout of one API call. */
+    readonly connectTimeoutMs: number
+    /** One API call until the response head (and the longest silence in its body). */
     readonly timeoutMs: number
     readonly backoffBaseMs: number
     readonly backoffMaxMs: number
@@ -122,7 +125,8 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['CLOUDMAP_HEALTH_STATUS', 'HEALTHY_OR_ELSE_ALL', 'HealthStatus filter for DiscoverInstances (applied to the list fetched with ALL, so an unhealthy node is 503, not 404).'],
   ['CLOUDMAP_REVISION_POLL_MS', '5000', 'DISCOVERY_MODE=cloudmap: how often DiscoverInstancesRevision is checked per service in use; instances are refetched only when it changes.'],
   ['CLOUDMAP_FULL_REFRESH_MS', '30000', 'DISCOVERY_MODE=cloudmap: instances refetched at least this often (health changes do not change the revision).'],
-  ['CLOUDMAP_TIMEOUT_MS', '2000', 'Cloud Map API connect and request timeout.'],
+  ['CLOUDMAP_TIMEOUT_MS', '2000', 'Cloud Map API request timeout: a call without a response by then fails (outcome="timeout"), backs off, and the last good list keeps being served.'],
+  ['CLOUDMAP_CONNECT_TIMEOUT_MS', '1000', 'Cloud Map API TCP connect timeout.'],
   ['CLOUDMAP_BACKOFF_BASE_MS', '1000', 'First backoff after a throttled/failed Cloud Map call (full jitter, doubling); the last good answer keeps being served.'],
   ['CLOUDMAP_BACKOFF_MAX_MS', '30000', 'Backoff cap.'],
   ['SERVICES_BALANCER', 'p2c', '/services balancing: `p2c` (least outstanding requests, power of two choices, weight-aware), `weighted` (smooth weighted round-robin on the `weight` attribute) or `round-robin`.'],
@@ -266,6 +270,7 @@ export function loadConfig(env: Env = process.env): RouterConfig {
       healthStatus: r.oneOf('CLOUDMAP_HEALTH_STATUS', 'HEALTHY_OR_ELSE_ALL', ['HEALTHY', 'UNHEALTHY', 'ALL', 'HEALTHY_OR_ELSE_ALL'] as const),
       revisionPollMs: r.int('CLOUDMAP_REVISION_POLL_MS', 5000, 1, 3_600_000),
       fullRefreshMs: r.int('CLOUDMAP_FULL_REFRESH_MS', 30_000, 1, 86_400_000),
+      connectTimeoutMs: r.int('CLOUDMAP_CONNECT_TIMEOUT_MS', 1000, 1, 60_000),
       timeoutMs: r.int('CLOUDMAP_TIMEOUT_MS', 2000, 1, 60_000),
       backoffBaseMs: r.int('CLOUDMAP_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
       backoffMaxMs: r.int('CLOUDMAP_BACKOFF_MAX_MS', 30_000, 1, 3_600_000),

@@ -16,6 +16,7 @@ import { OutlierDetector } from './balancing/outlier.js'
 import type { Balancer } from './balancing/balancer.js'
 import { CloudMapDiscovery } from './discovery/cloudmap.js'
 import { SdkCloudMapApi, type CloudMapApi } from './discovery/cloudmap-api.js'
+import { quietSdkNodeNotice, sdkLogger } from './discovery/sdk-logger.js'
 import { RouterMetrics } from './admin/metrics.js'
 import { createAdminServer } from './admin/server.js'
 import { createLogger, type Logger } from './log.js'
@@ -70,7 +71,7 @@ export function createDiscovery(config: RouterConfig, logger: Logger, metrics: R
     case 'cloudmap': {
       const c = config.cloudmap
       return new CloudMapDiscovery({
-        api: api ?? new SdkCloudMapApi({ region: c.region, endpoint: c.endpoint, connectTimeoutMs: c.timeoutMs, requestTimeoutMs: c.timeoutMs }),
+        api: api ?? sdkCloudMapApi(config, logger),
         namespace: config.namespace,
         healthStatus: c.healthStatus,
         revisionPollMs: c.revisionPollMs,
@@ -82,6 +83,12 @@ export function createDiscovery(config: RouterConfig, logger: Logger, metrics: R
       })
     }
   }
+}
+
+function sdkCloudMapApi(config: RouterConfig, logger: Logger): CloudMapApi {
+  quietSdkNodeNotice(logger)
+  const c = config.cloudmap
+  return new SdkCloudMapApi({ region: c.region, endpoint: c.endpoint, connectTimeoutMs: c.connectTimeoutMs, requestTimeoutMs: c.timeoutMs, logger: sdkLogger(logger) })
 }
 
 export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Router {

@@ -1,6 +1,10 @@
 // The Cloud Map API calls the router makes (DiscoverInstances and
-// DiscoverInstancesRevision), on the AWS SDK, with SDK timeouts and no SDK
-// retries (the caller backs off itself). Outputs are parsed into typed values.
+// DiscoverInstancesRevision), on the AWS SDK, with timeouts that fire and no
+// SDK retries (the caller backs off itself). Timeouts: @smithy/node-http-handler's
+// `connectionTimeout` (TCP connect) and `requestTimeout` (until the response
+// head) — the latter only logs a warning unless `throwOnRequestTimeout` is set,
+// so it is; a stalled body is cut by `socketTimeout` (idle socket). The SDK
+// logs through our JSON logger. Outputs are parsed into typed values.
 
 import {
   DiscoverInstancesCommand,
@@ -9,6 +13,8 @@ import {
   ServiceDiscoveryClient,
   ServiceNotFound,
 } from '@aws-sdk/client-servicediscovery'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import type { SdkLogger } from './sdk-logger.js'
 
 export interface ApiInstance {
   readonly instanceId: string
@@ -40,7 +46,10 @@ export interface SdkCloudMapApiOptions {
   readonly region: string | undefined
   readonly endpoint: string | undefined
   readonly connectTimeoutMs: number
+  /** Whole call until the response head; also the longest silence while the body arrives. */
   readonly requestTimeoutMs: number
+  /** Where the SDK's own log lines go. */
+  readonly logger: SdkLogger
 }
 
 function health(v: string | undefined): ApiInstance['healthStatus'] {
@@ -60,8 +69,16 @@ export class SdkCloudMapApi implements CloudMapApi {
             disableHostPrefix: true,
           }
         : {}),
+      // One attempt: CloudMapDiscovery backs off (with jitter) and keeps serving the last good list.
       maxAttempts: 1,
-      requestHandler: { connectionTimeout: opts.connectTimeoutMs, requestTimeout: opts.requestTimeoutMs },
+      logger: opts.logger,
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: opts.connectTimeoutMs,
+        requestTimeout: opts.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: opts.requestTimeoutMs,
+        logger: opts.logger,
+      }),
     })
   }
 

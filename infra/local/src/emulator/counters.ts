@@ -26,7 +26,7 @@ export class Counters {
   }
 
   /** The read side handed out as `emulator.stats`. */
-  view(): Emulator['stats'] {
+  view(): Omit<Emulator['stats'], 'apiHeld'> {
     return {
       dnsQueries: () => this.#dnsTotal,
       dnsQueriesFor: (name) => this.#dnsByName.get(name.toLowerCase().replace(/\.$/, '')) ?? 0,

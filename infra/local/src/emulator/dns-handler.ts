@@ -76,6 +76,20 @@ export function handleQuery(query: Buffer, transport: Transport, zones: readonly
   }
 }
 
+/**
+ * SERVFAIL for `query` (the fault switch): the header and its questions, or
+ * undefined for a message that would not get an answer anyway.
+ */
+export function servfailFor(query: Buffer): Buffer | undefined {
+  try {
+    const decoded = dnsPacket.decode(query)
+    if (decoded.type === 'response') return undefined
+    return errorResponse(decoded.id ?? 0, RCODE.SERVFAIL, decoded.questions ?? [])
+  } catch {
+    return undefined
+  }
+}
+
 function encodeAnswer(decoded: DecodedPacket, question: Question, transport: Transport, zones: readonly DnsZone[], pick: Picker): Buffer {
   const id = decoded.id ?? 0
   const result = answerQuestion(zones, { name: question.name, type: question.type }, pick)

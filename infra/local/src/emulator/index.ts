@@ -1,19 +1,18 @@
 // startEmulator(): the embedded stand-in for AWS Cloud Map used by `npm start`
 // and the tests. Wires the state (optionally persisted to a JSON file), the
 // AWS JSON 1.1 API server, the DNS server (UDP + TCP on one port), call
-// counters, the DiscoverInstances throttle switch and the DNS drop switch.
+// counters and the fault switches (faults.ts: API hang/slow/throttle, DNS
+// drop/SERVFAIL), also reachable over HTTP at /emulator/faults.
 
 import { isIP, isIPv6 } from 'node:net'
-import { ApiServer } from './api-server.js'
-import { requestLimitExceeded, type AwsError } from './aws-errors.js'
+import { ApiServer, FAULTS_PATH } from './api-server.js'
 import type { DnsZone } from './dns-answers.js'
-import { handleQuery } from './dns-handler.js'
+import { handleQuery, servfailFor } from './dns-handler.js'
+import { Faults, type ApiFault, type DnsMode, type FaultsPatch, type FaultsView } from './faults.js'
 import { Counters } from './counters.js'
 import { DnsServer } from './dns-server.js'
-import { THROTTLED_OPERATIONS } from './operations.js'
 import { DebouncedSaver, loadStateFile } from './state-file.js'
 import { EmulatorState } from './state.js'
-import { Throttle } from './throttle.js'
 
 export interface EmulatorOptions {
   /** IP address for both servers (an IP, so DNS clients can use it as a server). Default '127.0.0.1'. */
@@ -39,12 +38,27 @@ export interface Emulator {
     dnsQueriesFor(name: string): number
     /** API calls for one operation, or all calls when omitted. */
     apiCalls(operation?: string): number
+    /** API calls held right now by the `hang` or `slow` fault (received, not answered). */
+    apiHeld(): number
     reset(): void
   }
-  /** Fraction 0..1 of DiscoverInstances/DiscoverInstancesRevision calls answered RequestLimitExceeded. */
-  setThrottle(share: number): void
-  /** 'answer' (default) or 'drop': receive DNS queries but never reply (simulates a DNS timeout). */
-  setDnsMode(mode: 'answer' | 'drop'): void
+  /**
+   * Share 0..1 of calls answered RequestLimitExceeded; by default of
+   * DiscoverInstances/DiscoverInstancesRevision, or of the named operations.
+   */
+  setThrottle(share: number, operations?: readonly string[]): void
+  /** API fault: `{mode: 'hang'}` (accept, never answer), `{mode: 'slow', delayMs}`, `{mode: 'normal'}`; optionally only for `operations`. */
+  setApiFault(fault: ApiFault): void
+  /** 'answer' (default), 'drop' (receive DNS queries, never reply: a DNS timeout) or 'servfail'. */
+  setDnsMode(mode: DnsMode): void
+  /** Every fault switch now (the same as GET /emulator/faults). */
+  faults(): FaultsView
+  /** Change some switches at once (the same as PUT /emulator/faults). */
+  setFaults(patch: FaultsPatch): FaultsView
+  /** All switches back to normal (the same as DELETE /emulator/faults). */
+  clearFaults(): FaultsView
+  /** URL of the fault switches' HTTP endpoint. */
+  readonly faultsUrl: string
   /** Close the DNS sockets (queries then get ECONNREFUSED / time out). */
   stopDns(): Promise<void>
   /** Listen again on the same DNS port. */
@@ -91,15 +105,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   })
 
   const counters = new Counters()
-  const throttle = new Throttle()
-  let dnsMode: 'answer' | 'drop' = 'answer'
+  const faults = new Faults()
 
   const api = new ApiServer({
     state,
     log,
     onCall: (operation) => counters.api(operation),
-    intercept: (operation): AwsError | undefined =>
-      THROTTLED_OPERATIONS.has(operation) && throttle.next() ? requestLimitExceeded('Rate exceeded') : undefined,
+    faults,
   })
   const dns = new DnsServer(
     host,
@@ -107,7 +119,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       zones ??= state.dnsZones()
       const handled = handleQuery(query, transport, zones)
       counters.dns(handled.questions)
-      return dnsMode === 'drop' ? undefined : handled.response
+      const mode = faults.dns
+      return mode === 'drop' ? undefined : mode === 'servfail' ? servfailFor(query) : handled.response
     },
     (err) => log({ level: 'warn', msg: 'dns socket error', err: String(err) }),
   )
@@ -129,12 +142,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     apiEndpoint,
     dns: { host, port: boundDns },
-    stats: counters.view(),
-    setThrottle: (share) => throttle.set(share),
-    setDnsMode: (mode) => {
-      if (mode !== 'answer' && mode !== 'drop') throw new RangeError(`dns mode must be 'answer' or 'drop'`)
-      dnsMode = mode
-    },
+    stats: { ...counters.view(), apiHeld: () => api.heldCalls },
+    setThrottle: (share, operations) => void faults.apply({ throttle: { share, ...(operations !== undefined ? { operations } : {}) } }),
+    setApiFault: (fault) => void faults.apply({ api: fault }),
+    setDnsMode: (mode) => void faults.apply({ dns: mode }),
+    faults: () => faults.view(),
+    setFaults: (patch) => faults.apply(patch),
+    clearFaults: () => faults.clear(),
+    faultsUrl: `${apiEndpoint}${FAULTS_PATH}`,
     stopDns: () => dns.close(),
     startDns: async () => {
       if (closed) throw new Error('emulator is closed')
