@@ -124,3 +124,30 @@ for (const mode of ['servfail', 'drop'] as const) {
     t.pass('answers again: the unknown target is a plain 404')
   })
 }
+
+// Stale-while-revalidate, end to end: with the backend's own timeout far away,
+// the refresh a warmed target triggers stays pending for the whole test, and
+// every request meanwhile is answered from the current answer.
+for (const mode of ['cloudmap', 'dns'] as const) {
+  t.test(`${mode} mode: warmed requests complete while the discovery call they triggered is still pending`, async (t) => {
+    const { cm, rt } = await setup(t, mode, mode === 'cloudmap' ? { CLOUDMAP_TIMEOUT_MS: '60000' } : { DNS_TIMEOUT_MS: '60000' })
+    const target = { kind: 'service', service: 'dep-f' } as const
+    t.equal((await status(rt, '/services/dep-f/x')).status, 200, 'warmed')
+    if (mode === 'cloudmap') cm.emulator.setApiFault({ mode: 'hang' })
+    else cm.emulator.setDnsMode('drop')
+    const queries = cm.emulator.stats.dnsQueries()
+    // Requests until one finds the answer past its TTL and starts a refresh.
+    await eventually(async () => {
+      t.equal((await status(rt, '/services/dep-f/x')).status, 200)
+      return rt.router.cache.refreshing(target)
+    })
+    if (mode === 'cloudmap') await eventually(() => cm.emulator.stats.apiHeld() === 1)
+    else await eventually(() => cm.emulator.stats.dnsQueries() > queries)
+    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await status(rt, '/services/dep-f/x')).status))
+    t.same(new Set(statuses), new Set([200]), '50 requests answered')
+    t.ok(rt.router.cache.refreshing(target), 'while the discovery call is still pending')
+    if (mode === 'cloudmap') t.equal(cm.emulator.stats.apiHeld(), 1, 'one call held by the hung API, no second one')
+    const lookups = await metric(rt, new RegExp(`router_discovery_lookups_total\\{backend="${mode}",outcome="refresh"\\} (\\d+)`))
+    t.ok(lookups >= 50, `counted as refresh (${lookups})`)
+  })
+}

@@ -54,7 +54,7 @@ export class RouterMetrics {
     })
     this.upstreamErrors = new Counter({ name: 'router_upstream_errors_total', help: 'Upstream failures, by route template and reason.', labelNames: ['route', 'reason'], registers: [registry] })
     this.retries = new Counter({ name: 'router_upstream_retries_total', help: 'Requests retried on another instance after a connect failure.', labelNames: ['route'], registers: [registry] })
-    this.discovery = new CellCounter({ name: 'router_discovery_lookups_total', help: 'Discovery cache lookups by outcome (hit, miss, stale, negative, error).', labelNames: ['backend', 'outcome'], registers: [registry] })
+    this.discovery = new CellCounter({ name: 'router_discovery_lookups_total', help: 'Discovery cache lookups by outcome: hit (fresh), refresh (past its TTL, served while a background refresh runs), miss (waited for discovery), stale (kept after a failed refresh), negative (cached not found), error.', labelNames: ['backend', 'outcome'], registers: [registry] })
     this.wsActive = new Gauge({ name: 'router_websockets_active', help: 'Proxied WebSockets open now.', labelNames: ['route'], registers: [registry] })
     this.wsOpened = new Counter({ name: 'router_websockets_opened_total', help: 'WebSockets established through the router.', labelNames: ['route'], registers: [registry] })
     this.wsClosed = new Counter({ name: 'router_websockets_closed_total', help: 'WebSockets closed, by which side or cause ended them.', labelNames: ['route', 'reason'], registers: [registry] })

@@ -1,7 +1,12 @@
-// Discovery cache in front of any Discovery backend (lru-cache `fetch`):
-// honours the answer's TTL within clamps, caches "not found" briefly, coalesces
-// concurrent misses into one backend call, and serves an expired answer for a
-// bounded time (max-stale) while the backend fails, retrying it periodically.
+// Discovery cache in front of any Discovery backend (lru-cache `fetch`), with
+// stale-while-revalidate: once a target has an answer, no request waits for the
+// backend again. A due refresh runs in the background (lru-cache keeps one
+// fetch per key in flight) and requests are served the current answer
+// meanwhile. Only the first lookup of a target, or one whose answer is older
+// than max-stale, waits. It honours the answer's TTL within clamps, caches
+// "not found" briefly (and serves it the same way), coalesces concurrent
+// misses into one backend call, and when a refresh fails keeps the previous
+// answer (stale) and retries every staleRetryMs, up to max-stale.
 
 import { LRUCache } from 'lru-cache'
 import type { Discovery, Resolution, Target } from './discovery.js'
@@ -21,8 +26,13 @@ export interface DiscoveryCacheOptions {
   readonly onLookup?: (outcome: CacheOutcome) => void
 }
 
-/** How a lookup was answered, for metrics. */
-export type CacheOutcome = 'hit' | 'miss' | 'stale' | 'negative' | 'error'
+/**
+ * How a lookup was answered, for metrics: `hit` fresh; `refresh` the current
+ * answer, past its TTL, while a refresh runs in the background; `stale` an
+ * answer kept after a failed refresh; `miss` waited for the backend;
+ * `negative` a cached "not found"; `error` nothing to serve.
+ */
+export type CacheOutcome = 'hit' | 'refresh' | 'miss' | 'stale' | 'negative' | 'error'
 
 /** lru-cache fetch context (an object: its conditional types distribute over unions). */
 interface FetchContext {
@@ -54,6 +64,8 @@ export interface CacheView {
   readonly stale: boolean
   /** Past its TTL: the next lookup refreshes it. */
   readonly expired: boolean
+  /** A backend call for it is in flight now. */
+  readonly refreshing: boolean
   readonly ageMs: number
   readonly ttlRemainingMs: number
 }
@@ -63,6 +75,8 @@ export class DiscoveryCache {
   readonly #opts: DiscoveryCacheOptions
   readonly #now: () => number
   readonly #lru: LRUCache<string, Entry, FetchContext>
+  /** Backend calls in flight per key (for the routes view and tests; an aborted one may overlap its successor). */
+  readonly #inflight = new Map<string, number>()
 
   constructor(backend: Discovery, opts: DiscoveryCacheOptions) {
     this.#backend = backend
@@ -72,13 +86,15 @@ export class DiscoveryCache {
     this.#lru = new LRUCache<string, Entry, FetchContext>({
       max: opts.maxEntries,
       ttl: Math.max(1, opts.minTtlMs),
-      // Keep expired entries around so they can be served stale; eviction is by LRU size.
-      allowStale: false,
+      // Stale-while-revalidate: fetch() of an expired entry starts one background
+      // fetch and returns the current value at once (resolve() asks for a wait
+      // only past max-stale). Expired entries are kept; eviction is by LRU size.
+      allowStale: true,
       noDeleteOnStaleGet: true,
       perf: { now },
       // Check staleness against the clock on every read (no cached "now").
       ttlResolution: 0,
-      fetchMethod: (_key, staleValue, { options, context, signal }) => this.#fetch(context.target, staleValue, options, signal),
+      fetchMethod: (key, staleValue, { options, context, signal }) => this.#fetch(key, context.target, staleValue, options, signal),
     })
   }
 
@@ -92,7 +108,7 @@ export class DiscoveryCache {
    * This is the hot path: no promise, no allocation beyond the result.
    */
   peek(target: Target): Resolution | undefined {
-    const entry = this.#lru.get(targetKey(target))
+    const entry = this.#lru.get(targetKey(target), { allowStale: false })
     if (entry === undefined || entry.resolution === undefined || entry.stale) return undefined
     this.#opts.onLookup?.('hit')
     return entry.resolution
@@ -103,9 +119,12 @@ export class DiscoveryCache {
     const key = targetKey(target)
     const status: LRUCache.Status<string, Entry, FetchContext> = {}
     const observe = this.#opts.onLookup
+    // Past max-stale the current answer may not be served: this lookup waits.
+    const current = this.#lru.peek(key, { allowStale: true })
+    const allowStale = current === undefined || this.#now() - current.fetchedAt <= this.#opts.maxStaleMs
     let entry: Entry | undefined
     try {
-      entry = await this.#lru.fetch(key, { context: { target }, status })
+      entry = await this.#lru.fetch(key, { context: { target }, status, allowStale })
     } catch (err) {
       observe?.('error')
       throw err instanceof RouterError ? err : new DiscoveryUnavailableError(`discovery failed: ${String(err)}`, { cause: err })
@@ -119,7 +138,7 @@ export class DiscoveryCache {
       observe?.('error')
       throw new DiscoveryUnavailableError('discovery returned nothing')
     }
-    const outcome: CacheOutcome = entry.stale ? 'stale' : status.fetch === 'hit' ? 'hit' : 'miss'
+    const outcome: CacheOutcome = entry.stale ? 'stale' : status.returnedStale === true ? 'refresh' : status.fetch === 'hit' ? 'hit' : 'miss'
     observe?.(outcome)
     return { endpoints: resolution.endpoints, ttlSeconds: resolution.ttlSeconds, outcome, ageMs: this.#now() - entry.fetchedAt }
   }
@@ -137,6 +156,7 @@ export class DiscoveryCache {
     for (const [key, { value: entry }] of this.#lru.dump()) {
       const ttlRemainingMs = Math.max(0, Math.round(this.#lru.getRemainingTTL(key)))
       rows.push({
+        refreshing: (this.#inflight.get(key) ?? 0) > 0,
         key,
         endpoints: entry.resolution?.endpoints ?? [],
         notFound: entry.notFound !== undefined,
@@ -155,13 +175,20 @@ export class DiscoveryCache {
     await this.#backend.close()
   }
 
+  /** True while a backend call for `target` is in flight. */
+  refreshing(target: Target): boolean {
+    return (this.#inflight.get(targetKey(target)) ?? 0) > 0
+  }
+
   async #fetch(
+    key: string,
     target: Target,
     staleValue: Entry | undefined,
     options: LRUCache.FetcherFetchOptions<string, Entry, FetchContext>,
     signal: AbortSignal,
   ): Promise<Entry> {
     const o = this.#opts
+    this.#inflight.set(key, (this.#inflight.get(key) ?? 0) + 1)
     try {
       const resolution = await this.#backend.resolve(target, signal)
       const ttlMs = Math.min(o.maxTtlMs, Math.max(o.minTtlMs, resolution.ttlSeconds * 1000))
@@ -172,13 +199,17 @@ export class DiscoveryCache {
         options.ttl = Math.max(1, o.negativeTtlMs)
         return { notFound: err, fetchedAt: this.#now(), stale: false }
       }
-      // Serve the previous answer while it is within max-stale; retry the backend later.
-      if (staleValue?.resolution !== undefined && this.#now() - staleValue.fetchedAt <= o.maxStaleMs) {
+      // Keep the previous answer (found or not found) while it is within max-stale; retry the backend later.
+      if (staleValue !== undefined && this.#now() - staleValue.fetchedAt <= o.maxStaleMs) {
         const left = o.maxStaleMs - (this.#now() - staleValue.fetchedAt)
         options.ttl = Math.max(1, Math.min(o.staleRetryMs, left))
-        return { resolution: staleValue.resolution, fetchedAt: staleValue.fetchedAt, stale: true }
+        return { ...staleValue, stale: staleValue.resolution !== undefined }
       }
       throw err
+    } finally {
+      const left = (this.#inflight.get(key) ?? 1) - 1
+      if (left > 0) this.#inflight.set(key, left)
+      else this.#inflight.delete(key)
     }
   }
 }
