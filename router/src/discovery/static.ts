@@ -2,7 +2,7 @@
 // "port", "attributes"?}]}}. The file is parsed into typed endpoints; it is
 // re-read when it changes, and a bad file keeps the last good table.
 
-import { readFileSync, watchFile, unwatchFile } from 'node:fs'
+import { readFileSync, statSync, type Stats } from 'node:fs'
 import type { Discovery, Endpoint, Resolution, Target } from './discovery.js'
 import { TargetNotFoundError } from '../errors.js'
 
@@ -55,13 +55,31 @@ export class StaticDiscovery implements Discovery {
   readonly name = 'static'
   #table: StaticTable
   readonly #opts: StaticDiscoveryOptions
+  /** The file's stat as of the last read; taken before reading, so no later write is missed. */
+  #seen: string
+  readonly #timer: NodeJS.Timeout | undefined
 
   /** Throws when the file cannot be read or parsed at start-up. */
   constructor(opts: StaticDiscoveryOptions) {
     this.#opts = opts
+    // fs.watchFile takes its first stat asynchronously, so a write in between went unnoticed; poll ourselves.
+    this.#seen = fingerprint(statSync(opts.file))
     this.#table = parseStaticTable(readFileSync(opts.file, 'utf8'))
     const interval = opts.watchIntervalMs ?? 1000
-    if (interval > 0) watchFile(opts.file, { interval, persistent: false }, () => this.reload())
+    this.#timer = interval > 0 ? setInterval(() => this.#poll(), interval).unref() : undefined
+  }
+
+  #poll(): void {
+    let now: string
+    try {
+      const st = statSync(this.#opts.file, { throwIfNoEntry: false })
+      now = st === undefined ? 'missing' : fingerprint(st)
+    } catch (err) {
+      now = `unreadable: ${err instanceof Error ? err.message : String(err)}`
+    }
+    if (now === this.#seen) return
+    this.#seen = now
+    this.reload()
   }
 
   /** Re-read the file; keep the last good table when it is bad. */
@@ -85,6 +103,10 @@ export class StaticDiscovery implements Discovery {
   }
 
   async close(): Promise<void> {
-    unwatchFile(this.#opts.file)
+    clearInterval(this.#timer)
   }
+}
+
+function fingerprint(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`
 }
