@@ -21,6 +21,10 @@ export interface DemoBackendOptions {
   readonly deployment: string
   readonly instanceId: string
   readonly host?: string
+  /** Listen port (default 0, ephemeral). */
+  readonly port?: number
+  /** Milliseconds to wait before answering each request (a fault switch for load tests); default none. */
+  readonly delayMs?: () => number
 }
 
 export async function startDemoBackend(opts: DemoBackendOptions): Promise<DemoBackend> {
@@ -33,6 +37,12 @@ export async function startDemoBackend(opts: DemoBackendOptions): Promise<DemoBa
     }
     req.resume()
     req.on('end', () => {
+      const delay = opts.delayMs?.() ?? 0
+      if (delay > 0) setTimeout(answer, delay)
+      else answer()
+    })
+    const answer = (): void => {
+      if (res.destroyed) return
       const body = JSON.stringify(
         {
           deployment: opts.deployment,
@@ -52,9 +62,9 @@ export async function startDemoBackend(opts: DemoBackendOptions): Promise<DemoBa
       )
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
       res.end(`${body}`)
-    })
+    }
   })
-  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()))
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, () => resolve()))
   const port = (server.address() as AddressInfo).port
   const namespaceId = await ensurePrivateDnsNamespace(opts.client, opts.namespace)
   const serviceId = await ensureService(opts.client, { namespaceId, name: opts.deployment, records: [{ type: 'SRV', ttl: 5 }], customHealth: true })

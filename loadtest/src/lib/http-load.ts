@@ -13,8 +13,16 @@ export interface HttpLoadOptions {
   durationMs: number
   /** Per-request timeout, seconds. */
   timeoutS?: number
+  /** Total requests/s over all connections (autocannon's overallRate); default: as fast as answers come. */
+  overallRate?: number
   /** Called with every response time (ms), e.g. to keep the raw samples. */
   onResponse?: (ms: number) => void
+  /** Called with every response's status and time (ms). */
+  onStatus?: (status: number, ms: number) => void
+  /** Called with every transport error or timeout. */
+  onError?: (message: string) => void
+  /** Aborting stops the load early (the result covers what ran). */
+  signal?: AbortSignal
   /** Called about once a second with the running totals. */
   onTick?: (live: HttpLoadLive) => void
 }
@@ -57,10 +65,12 @@ export function runHttpLoad(opts: HttpLoadOptions): Promise<HttpLoadResult> {
         duration: Math.max(1, Math.round(opts.durationMs / 1000)),
         timeout: opts.timeoutS ?? 10,
         pipelining: 1,
+        ...(opts.overallRate !== undefined ? { overallRate: opts.overallRate } : {}),
         ...(opts.paths !== undefined && opts.paths.length > 0 ? { requests: opts.paths.map((path) => ({ method: 'GET' as const, path })) } : {}),
       },
       (err: unknown, result: autocannon.Result) => {
         clearInterval(ticker)
+        opts.signal?.removeEventListener('abort', onAbort)
         if (err !== null && err !== undefined) {
           reject(err instanceof Error ? err : new Error(String(err)))
           return
@@ -84,11 +94,16 @@ export function runHttpLoad(opts: HttpLoadOptions): Promise<HttpLoadResult> {
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       samples.push(responseTime)
       opts.onResponse?.(responseTime)
+      opts.onStatus?.(statusCode, responseTime)
       if (statusCode >= 400) badStatus++
     })
-    instance.on('reqError', () => {
+    instance.on('reqError', (err: Error) => {
       errors++
+      opts.onError?.(err.message)
     })
+    const onAbort = (): void => instance.stop()
+    if (opts.signal?.aborted === true) instance.stop()
+    else opts.signal?.addEventListener('abort', onAbort, { once: true })
     const ticker = setInterval(() => {
       opts.onTick?.({ responses: samples.length, errors: errors + badStatus, elapsedMs: Date.now() - started })
     }, 1000)

@@ -1,0 +1,52 @@
+// The tier's report (pure): the table printed at the end (one line per check,
+// measured figure beside its pass line) and the JSON document written with it.
+
+import { formatMarkdownTable, formatTable, type Column } from '../lib/table.js'
+import type { ScenarioResult } from './verdicts.js'
+
+const COLUMNS: readonly Column[] = [{ header: 'Scenario' }, { header: 'Check' }, { header: 'Measured', align: 'right' }, { header: 'Pass line' }, { header: 'Result' }]
+
+function rows(results: readonly ScenarioResult[]): string[][] {
+  const out: string[][] = []
+  for (const r of results) {
+    if (r.checks.length === 0) out.push([r.title, String(r.info['error'] ?? 'no checks'), '', '', 'FAIL'])
+    r.checks.forEach((c, i) => out.push([i === 0 ? r.title : '', c.what, c.measured, c.line, c.pass ? 'PASS' : 'FAIL']))
+  }
+  return out
+}
+
+export function tierTable(results: readonly ScenarioResult[]): string {
+  return formatTable(COLUMNS, rows(results))
+}
+
+export function tierMarkdown(results: readonly ScenarioResult[]): string {
+  return formatMarkdownTable(COLUMNS, rows(results))
+}
+
+/** "7 passed, 1 failed" over scenarios. */
+export function tierSummaryLine(results: readonly ScenarioResult[]): string {
+  const passed = results.filter((r) => r.pass).length
+  return `${passed} passed, ${results.length - passed} failed`
+}
+
+export interface TierDocument {
+  version: 1
+  full: boolean
+  startedAt: string
+  durationS: number
+  sizes: Readonly<Record<string, unknown>>
+  pass: boolean
+  scenarios: readonly ScenarioResult[]
+  /** HTTP transport error messages over the whole run. */
+  httpErrors: Readonly<Record<string, number>>
+}
+
+export function tierDocument(o: Omit<TierDocument, 'version' | 'pass'>): TierDocument {
+  return { version: 1, ...o, pass: o.scenarios.length > 0 && o.scenarios.every((s) => s.pass) }
+}
+
+/** A scenario that threw before it could be judged. */
+export function crashed(id: string, err: unknown): ScenarioResult {
+  const message = err instanceof Error ? err.message : String(err)
+  return { id, title: id, fromMs: 0, toMs: 0, checks: [], info: { error: message.slice(0, 300) }, pass: false }
+}
