@@ -13,7 +13,7 @@ import { DEPLOYMENTS, FULL, SHORT, tierHosts } from './plan.js'
 import { crashed, tierDocument, tierSummaryLine, tierTable } from './report.js'
 import { SCENARIOS, rollingRestartScenario, type ScenarioContext } from './scenarios.js'
 import { TierStack } from './stack.js'
-import type { ScenarioResult } from './verdicts.js'
+import { judge, type Judged } from './known.js'
 
 const started = Date.now()
 const log = (msg: string): void => {
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'))
   process.on('SIGTERM', () => onSignal('SIGTERM'))
 
-  const results: ScenarioResult[] = []
+  const results: Judged[] = []
   try {
     log(`starting the tier (${sizes.full ? 'full' : 'short'} run) in ${runDir}`)
     await stack.start()
@@ -71,17 +71,18 @@ async function main(): Promise<number> {
           log(`rolling the routers into ${sc.mode} mode first`)
           await rollingRestartScenario(sc.mode, 'switch', 'switch')(ctx)
         }
-        const r = await sc.run(ctx)
+        const r = judge(await sc.run(ctx))
         results.push(r)
+        for (const k of r.knownPassed) log(k)
         log(`scenario ${sc.id}: ${r.pass ? 'PASS' : 'FAIL'}`)
       } catch (err) {
         log(`scenario ${sc.id} could not finish: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
-        results.push(crashed(sc.id, err))
+        results.push(judge(crashed(sc.id, err)))
       }
     }
   } catch (err) {
     log(`the tier failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
-    results.push(crashed('tier-start', err))
+    results.push(judge(crashed('tier-start', err)))
   } finally {
     await load.stop().catch(() => undefined)
     await stack.stopAll().catch(() => undefined)
@@ -95,6 +96,9 @@ async function main(): Promise<number> {
     httpErrors: load.httpErrorMessages(),
   })
   writeFileSync(jsonPath, `${JSON.stringify(doc, null, 2)}\n`)
+  // Raw events for digging into a result: every session event, every failed HTTP answer.
+  const raw = [...load.ws.map((e) => JSON.stringify(e)), ...load.http.filter((e) => e.status === 0 || e.status >= 400).map((e) => JSON.stringify({ kind: 'http-failed', ...e }))]
+  writeFileSync(join(runDir, 'events.jsonl'), `${raw.join('\n')}\n`)
   process.stdout.write(`\n${tierTable(results)}\n\ntier: ${tierSummaryLine(results)} (${sizes.full ? 'full' : 'short'} run, ${doc.durationS} s); JSON: ${jsonPath}; logs: ${runDir}\n`)
   return doc.pass ? 0 : 1
 }

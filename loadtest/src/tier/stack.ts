@@ -55,6 +55,7 @@ export class TierStack {
   #client: ServiceDiscoveryClient | undefined
   #mediaServiceId = ''
   readonly #generation = new Map<string, number>()
+  #routerTasks = 0
 
   constructor(o: StackOptions) {
     this.o = o
@@ -165,7 +166,7 @@ export class TierStack {
 
   /** Starts a router on `slot` and waits for its /health (not yet in the LB). */
   async #launchRouter(slot: Host, mode: DiscoveryMode): Promise<RouterTask> {
-    const proc = this.#spawn(slot, `${slot.name}-${Date.now()}`, 'router/src/main.js', this.routerEnv(slot, mode))
+    const proc = this.#spawn(slot, `router-task-${++this.#routerTasks}-on-${slot.name}`, 'router/src/main.js', this.routerEnv(slot, mode))
     const task = { slot, proc, mode }
     this.routers.set(slot.name, task)
     await waitUntil(`router on ${slot.name}`, 20_000, async () => {
