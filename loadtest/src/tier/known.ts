@@ -20,16 +20,6 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     check: 'slowest answer to it',
     note: 'issue 13: a connect timeout is retried on the same (only) instance, so a partitioned media node answers 504 after 2 × UPSTREAM_CONNECT_TIMEOUT_MS',
   },
-  {
-    scenario: 'api-hung',
-    check: 'allocations failed',
-    note: 'issue 14: Cloud Map API calls never time out; /media/allocate waits for the hung refresh',
-  },
-  {
-    scenario: 'api-hung',
-    check: 'WebSocket upgrades refused',
-    note: 'issue 14: Cloud Map API calls never time out; upgrades to a node whose refresh is due wait for it',
-  },
 ]
 
 export interface JudgedCheck extends Check {

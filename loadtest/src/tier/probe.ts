@@ -12,7 +12,7 @@ export interface ProbeResult {
   error?: string
 }
 
-export function httpCall(url: string, opts: { method?: string; timeoutMs?: number; headers?: Record<string, string> } = {}): Promise<ProbeResult> {
+export function httpCall(url: string, opts: { method?: string; timeoutMs?: number; headers?: Record<string, string>; body?: string } = {}): Promise<ProbeResult> {
   const start = Date.now()
   return new Promise((resolve) => {
     let settled = false
@@ -30,7 +30,7 @@ export function httpCall(url: string, opts: { method?: string; timeoutMs?: numbe
     })
     req.on('timeout', () => req.destroy(new Error(`timed out after ${opts.timeoutMs ?? 5000} ms`)))
     req.on('error', (err) => done({ status: 0, ms: Date.now() - start, body: '', error: err.message }))
-    req.end()
+    req.end(opts.body)
   })
 }
 

@@ -43,12 +43,12 @@ export const blastRadiusScenario: ScenarioFn = async (ctx) => {
   const t0 = Date.now()
   await sleep(s.settleMs)
   const t1 = Date.now()
-  for (const app of hostsOf(stack.o.hosts, 'app')) await stack.fault(app, `deployment=${slow}&delayMs=${s.slowMs}`)
+  for (const app of hostsOf(stack.o.hosts, 'app')) await stack.appFault(app, `deployment=${slow}&delayMs=${s.slowMs}`)
   ctx.log(`${slow} answers in ${s.slowMs} ms on every instance`)
   const t2 = Date.now()
   await sleep(s.outageMs)
   const t3 = Date.now()
-  for (const app of hostsOf(stack.o.hosts, 'app')) await stack.fault(app, `deployment=${slow}&delayMs=0`)
+  for (const app of hostsOf(stack.o.hosts, 'app')) await stack.appFault(app, `deployment=${slow}&delayMs=0`)
   await sleep(s.slowMs + 1000)
   return blastRadius({ http: ctx.load.http, slow, other, before: [t0, t1], during: [t2, t3], slowMs: s.slowMs })
 }
@@ -186,31 +186,13 @@ export function outageScenario(kind: 'dns' | 'api'): ScenarioFn {
     const before = Date.now()
     await sleep(s.settleMs)
     const from = Date.now()
-    const cm = stack.cloudmapHost
-    let undo: () => Promise<void>
-    if (kind === 'dns') {
-      const r = await stack.fault(cm, 'dns=drop')
-      if (r.status !== 200) throw new Error(`dns=drop: ${r.status} ${r.body}`)
-      undo = async () => void (await stack.fault(cm, 'dns=answer'))
-      ctx.log(`DNS server silent for ${s.outageMs} ms`)
-    } else {
-      const r = await stack.fault(cm, 'api=hang')
-      if (r.status === 200) {
-        undo = async () => void (await stack.fault(cm, 'api=answer'))
-        ctx.log(`Cloud Map API hung (accepts, never answers) for ${s.outageMs} ms`)
-      } else {
-        // This emulator has no API hang switch: freeze the whole cloudmap host (connections are still accepted by the kernel).
-        const proc = stack.cloudmapProcess
-        if (proc === undefined) throw new Error('no cloudmap process')
-        proc.signal('SIGSTOP')
-        undo = async () => proc.signal('SIGCONT')
-        ctx.log(`Cloud Map host frozen (SIGSTOP: connections accepted, never answered) for ${s.outageMs} ms`)
-      }
-    }
+    // The emulator's own fault switches: DNS never replies, or the API accepts and never answers.
+    await stack.cloudmapFault(kind === 'dns' ? { dns: 'drop' } : { api: { mode: 'hang' } })
+    ctx.log(kind === 'dns' ? `DNS server silent for ${s.outageMs} ms` : `Cloud Map API hung (accepts, never answers) for ${s.outageMs} ms`)
     try {
       await sleep(s.outageMs)
     } finally {
-      await undo()
+      await stack.cloudmapFault(undefined)
     }
     const to = Date.now()
     await sleep(s.settleMs)

@@ -78,10 +78,6 @@ export class TierStack {
     return `http://${this.host('lb').ipv4}:${PORTS.lb}`
   }
 
-  get cloudmapProcess(): TierProcess | undefined {
-    return this.#cloudmap
-  }
-
   #node(script: string): [string, string[]] {
     return [process.execPath, [join(this.o.dist, script)]]
   }
@@ -94,13 +90,16 @@ export class TierStack {
   /** Everything, in dependency order; resolves once the LB has routers UP. */
   async start(): Promise<void> {
     const cm = this.cloudmapHost
-    this.#cloudmap = this.#spawn(cm, 'cloudmap', 'loadtest/src/tier/hosts/cloudmap-host.js', {
-      HOST_IP: cm.ipv4,
-      API_PORT: String(PORTS.cloudmapApi),
-      DNS_PORT: String(PORTS.dns),
-      CONTROL_PORT: String(PORTS.appControl),
+    this.#cloudmap = this.#spawn(cm, 'cloudmap', 'infra/local/src/emulator/main.js', {
+      EMULATOR_HOST: cm.ipv4,
+      EMULATOR_API_PORT: String(PORTS.cloudmapApi),
+      EMULATOR_DNS_PORT: String(PORTS.dns),
     })
-    await waitUntil('the Cloud Map emulator', 20_000, async () => (await httpCall(`http://${cm.ipv4}:${PORTS.appControl}/status`, { timeoutMs: 1000 })).status === 200)
+    const cloudmap = this.#cloudmap
+    await waitUntil('the Cloud Map emulator', 20_000, async () => {
+      if (cloudmap.exited !== undefined) throw new Error(`the Cloud Map emulator exited during start-up (see ${cloudmap.logFile})`)
+      return (await httpCall(`${this.apiEndpoint}/emulator/faults`, { timeoutMs: 1000 })).status === 200
+    })
     this.#client = emulatorClient(this.apiEndpoint)
     const ns = await ensurePrivateDnsNamespace(this.#client, NAMESPACE)
     this.#mediaServiceId = await ensureService(this.#client, { namespaceId: ns, name: 'media', records: [{ type: 'SRV', ttl: RECORD_TTL_S }, { type: 'A', ttl: RECORD_TTL_S }], customHealth: true })
@@ -244,18 +243,23 @@ export class TierStack {
     return (out.Instances ?? []).map((i) => i.Id ?? '')
   }
 
-  /** Sets a fault switch on the cloudmap or an app host; resolves with the HTTP status. */
-  async fault(host: Host, query: string): Promise<{ status: number; body: string }> {
-    return httpCall(`http://${host.ipv4}:${PORTS.appControl}/fault?${query}`, { method: 'POST', timeoutMs: 3000 })
+  /** Sets an app host's fault switch (slow answers of one deployment). */
+  async appFault(host: Host, query: string): Promise<void> {
+    const r = await httpCall(`http://${host.ipv4}:${PORTS.appControl}/fault?${query}`, { method: 'POST', timeoutMs: 3000 })
+    if (r.status !== 200) throw new Error(`fault ${query} on ${host.name}: ${r.status} ${r.body}`)
+  }
+
+  /** Changes the emulator's fault switches (`PUT /emulator/faults`, e.g. {"dns":"drop"}); undefined puts every switch back to normal. */
+  async cloudmapFault(patch: Record<string, unknown> | undefined): Promise<void> {
+    const url = `${this.apiEndpoint}/emulator/faults`
+    const r = patch === undefined ? await httpCall(url, { method: 'DELETE', timeoutMs: 3000 }) : await httpCall(url, { method: 'PUT', body: JSON.stringify(patch), timeoutMs: 3000, headers: { 'content-type': 'application/json' } })
+    if (r.status !== 200) throw new Error(`emulator faults ${JSON.stringify(patch ?? 'clear')}: ${r.status} ${r.body}`)
   }
 
   /** Stops everything (SIGTERM, then SIGKILL after a grace); the launcher kills what is left anyway. */
   async stopAll(): Promise<void> {
     const all = [...[...this.routers.values()].map((r) => r.proc), ...[...this.media.values()].map((m) => m.proc), ...this.others]
-    if (this.#cloudmap !== undefined) {
-      this.#cloudmap.signal('SIGCONT')
-      all.push(this.#cloudmap)
-    }
+    if (this.#cloudmap !== undefined) all.push(this.#cloudmap)
     await Promise.all(all.map((p) => p.stop(3000)))
     this.#client?.destroy()
   }

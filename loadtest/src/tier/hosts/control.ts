@@ -1,4 +1,4 @@
-// The fault switch of a tier host process (cloudmap-host, app-host): a tiny
+// The fault switch of a tier app host (app-host.ts): a tiny
 // HTTP server on the host's own address. `POST /fault?<name>=<value>` sets
 // switches through the host's handler; `GET /status` answers its state. Only
 // the run's conductor talks to it, inside the run's own network.
