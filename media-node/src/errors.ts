@@ -35,6 +35,16 @@ export function notFound(path: string): MediaNodeError {
   return new MediaNodeError(`no route for ${path}; WebSocket sessions are at /ws/<sessionId>`, 'NOT_FOUND', 404)
 }
 
+/**
+ * The router says the client asked for another node (`X-Forwarded-Prefix:
+ * /media/<otherId>`): a stale Cloud Map entry of a dead node that pointed at
+ * this node's reused address. 404, as for a node that is gone, so the client
+ * allocates a new session instead of joining a room here under a wrong id.
+ */
+export function wrongNode(asked: string, own: string): MediaNodeError {
+  return new MediaNodeError(`this is media node ${own}, not ${asked}`, 'WRONG_NODE', 404)
+}
+
 /** The method is not allowed on this path. */
 export function methodNotAllowed(method: string, allowed: string): MediaNodeError {
   return new MediaNodeError(`method ${method} not allowed`, 'METHOD_NOT_ALLOWED', 405, { allow: allowed })

@@ -9,7 +9,7 @@ import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { MediaNodeError, invalidSessionId, methodNotAllowed, notAccepting, notFound, upgradeRequired } from './errors.js'
+import { MediaNodeError, invalidSessionId, methodNotAllowed, notAccepting, notFound, upgradeRequired, wrongNode } from './errors.js'
 import type { DrainReport } from './drain.js'
 import type { Logger } from './log.js'
 import type { SessionHub } from './sessions.js'
@@ -100,6 +100,8 @@ function checkUpgrade(options: MediaServerOptions, req: IncomingMessage): { sess
   if (rest === undefined) throw notFound(url.pathname)
   if (req.method !== 'GET') throw methodNotAllowed(req.method ?? '', 'GET')
   if (!isValidSessionId(rest)) throw invalidSessionId()
+  const asked = askedNode(req.headers['x-forwarded-prefix'])
+  if (asked !== undefined && asked !== options.nodeId) throw wrongNode(asked, options.nodeId)
   if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
     throw new MediaNodeError('Upgrade header must be "websocket"', 'BAD_UPGRADE', 400)
   }
@@ -115,6 +117,13 @@ function checkUpgrade(options: MediaServerOptions, req: IncomingMessage): { sess
   if (status !== 'ACTIVE') throw notAccepting(status, options.retryAfterSeconds)
   const echoParam = url.searchParams.get('echo')
   return { sessionId: rest, echo: echoParam === '1' || echoParam === 'true' }
+}
+
+/** The node id in the router's `X-Forwarded-Prefix: /media/<nodeId>`, if there is one. */
+function askedNode(prefix: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(prefix) ? prefix[0] : prefix
+  const m = value === undefined ? null : /^\/media\/([^/]+)$/.exec(value)
+  return m?.[1]
 }
 
 /**

@@ -88,8 +88,13 @@ export const mediaKillScenario: ScenarioFn = async (ctx) => {
   for (const e of load.ws) if (e.kind === 'alloc' && e.node === task.nodeId && e.t >= kill) last = Math.max(last, e.t - kill)
   const to = Date.now()
   ctx.log(`starting the replacement of ${task.nodeId}`)
-  await stack.startMedia(task.host)
-  return mediaKilled({ http: load.http, ws: load.ws, node: task.nodeId, kill, to, openAtKill: open, lastAllocatedMs: last, ttlMs })
+  const replacement = await stack.startMedia(task.host)
+  // The dead node's Cloud Map entry outlives it (nobody deregisters a killed task) and
+  // now points at the replacement's address: nothing may be allocated or opened under the dead id.
+  const replacedAt = Date.now()
+  await sleep(s.settleMs)
+  const ghost = load.ws.filter((e) => e.t >= replacedAt && (e.kind === 'alloc' || e.kind === 'open') && e.node === task.nodeId).length
+  return mediaKilled({ http: load.http, ws: load.ws, node: task.nodeId, kill, to, openAtKill: open, lastAllocatedMs: last, ttlMs, ghost: { replacement: replacement.nodeId, count: ghost } })
 }
 
 export const partitionScenario: ScenarioFn = async (ctx) => {

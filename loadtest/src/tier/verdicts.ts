@@ -248,6 +248,8 @@ export interface MediaKillInput {
   /** Last time (ms after the kill) an allocation answered the dead node; -1 = never. */
   readonly lastAllocatedMs: number
   readonly ttlMs: number
+  /** After a new node took the dead one's address: allocations and opens under the dead id. */
+  readonly ghost?: { replacement: string; count: number }
 }
 
 /** Media node SIGKILL: its clients closed within 2 s; allocate stops naming it within the TTL; others see no error. */
@@ -271,6 +273,7 @@ export function mediaKilled(i: MediaKillInput): ScenarioResult {
       i.lastAllocatedMs < 0 ? { what: '/media/allocate last named it after', measured: 'never', line: `≤ ${i.ttlMs} ms (TTL)`, pass: true } : msCheck('/media/allocate last named it after', i.lastAllocatedMs, i.ttlMs),
       countCheck('errors on sessions of other nodes', otherLost.length + otherFail.refused + otherFail.stalls),
       countCheck('HTTP requests failed', h.failed),
+      ...(i.ghost !== undefined ? [countCheck(`sessions allocated/opened under its id once ${i.ghost.replacement} took its address`, i.ghost.count)] : []),
     ],
     { sessionsOnNode: i.openAtKill, closeCodes: codes(byCode(closed)), reconnectedElsewhere: reconnectsAfter(i.ws, closed, i.to).reconnected },
   )

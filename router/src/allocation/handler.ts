@@ -2,7 +2,8 @@
 // answer {nodeId, sessionId, path, url}. Candidates come from discovery (the
 // media service); DRAINING and ejected nodes are skipped. Load comes from a
 // `connections` attribute when every candidate has one, otherwise from each
-// sampled node's GET /status (which also confirms it is ACTIVE).
+// sampled node's GET /status (which also confirms it is ACTIVE and that the
+// node at that address is the one discovery named).
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { randomUUID } from 'node:crypto'
@@ -30,15 +31,17 @@ const SESSION = /^[A-Za-z0-9._-]{1,128}$/
 const HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/
 
 interface NodeStatus {
+  readonly nodeId: string | undefined
   readonly status: string
   readonly activeConnections: number
 }
 
 function parseStatus(v: unknown): NodeStatus | undefined {
   if (typeof v !== 'object' || v === null) return undefined
+  const nodeId = 'nodeId' in v && typeof v.nodeId === 'string' ? v.nodeId : undefined
   const status = 'status' in v && typeof v.status === 'string' ? v.status : undefined
   const conns = 'activeConnections' in v && typeof v.activeConnections === 'number' ? v.activeConnections : undefined
-  return status !== undefined && conns !== undefined ? { status, activeConnections: conns } : undefined
+  return status !== undefined && conns !== undefined ? { nodeId, status, activeConnections: conns } : undefined
 }
 
 function shuffled<T>(list: readonly T[]): T[] {
@@ -111,7 +114,9 @@ export class AllocationHandler {
       candidates = []
       sample.forEach((e, i) => {
         const s = statuses[i]
-        if (s !== undefined && s.status === 'ACTIVE') candidates.push({ nodeId: e.id, load: s.activeConnections })
+        // A node answering with another id sits on the address of a dead node whose
+        // Cloud Map entry outlived it: that entry is not a candidate.
+        if (s !== undefined && s.status === 'ACTIVE' && (s.nodeId === undefined || s.nodeId === e.id)) candidates.push({ nodeId: e.id, load: s.activeConnections })
       })
     }
     const best = leastLoaded(candidates)
