@@ -124,7 +124,7 @@ export function lbServerName(h: Host): string {
 /**
  * The ALB stand-in: HTTP mode (requests are balanced, WebSocket upgrades
  * become tunnels), round-robin, `GET /health` every 1 s (2 fails → out, 2
- * passes → in), 60 s idle timeout like the ALB's default, and a connection
+ * passes → in; a check may take 2 s, the ALB's shortest timeout), 60 s idle timeout like the ALB's default, and a connection
  * that fails to connect is re-sent to another router (the ALB does not
  * send new requests to a target that refuses). Router slots without a task
  * start in maintenance; the runtime API puts them in and out, as ECS
@@ -141,6 +141,7 @@ export function haproxyConfig(hosts: readonly Host[], socketPath: string, runnin
     'defaults',
     '  mode http',
     '  timeout connect 2s',
+    '  timeout check 2s',
     '  timeout client 60s',
     '  timeout server 60s',
     '  timeout tunnel 60s',
