@@ -6,6 +6,7 @@
 //   node conductor.js <runDir> <full 0|1> <json path> [scenario,ids]
 
 import { writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TierLoad } from './load.js'
@@ -16,6 +17,7 @@ import { TierStack } from './stack.js'
 import { judge, type Judged } from './known.js'
 
 const started = Date.now()
+const loadAtStart = loadavg()[0] ?? 0
 const log = (msg: string): void => {
   process.stderr.write(`[tier +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`)
 }
@@ -94,12 +96,13 @@ async function main(): Promise<number> {
     sizes: { ...sizes },
     scenarios: results,
     httpErrors: load.httpErrorMessages(),
+    loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
   })
   writeFileSync(jsonPath, `${JSON.stringify(doc, null, 2)}\n`)
   // Raw events for digging into a result: every session event, every failed HTTP answer.
   const raw = [...load.ws.map((e) => JSON.stringify(e)), ...load.http.filter((e) => e.status === 0 || e.status >= 400).map((e) => JSON.stringify({ kind: 'http-failed', ...e }))]
   writeFileSync(join(runDir, 'events.jsonl'), `${raw.join('\n')}\n`)
-  process.stdout.write(`\n${tierTable(results)}\n\ntier: ${tierSummaryLine(results)} (${sizes.full ? 'full' : 'short'} run, ${doc.durationS} s); JSON: ${jsonPath}; logs: ${runDir}\n`)
+  process.stdout.write(`\n${tierTable(results)}\n\ntier: ${tierSummaryLine(results)} (${sizes.full ? 'full' : 'short'} run, ${doc.durationS} s, load average ${doc.loadAverage.start.toFixed(1)} → ${doc.loadAverage.end.toFixed(1)} on ${availableParallelism()} CPUs); JSON: ${jsonPath}; logs: ${runDir}\n`)
   return doc.pass ? 0 : 1
 }
 

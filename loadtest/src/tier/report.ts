@@ -39,6 +39,8 @@ export interface TierDocument {
   sizes: Readonly<Record<string, unknown>>
   pass: boolean
   scenarios: readonly Judged[]
+  /** The machine's 1-minute load average at the start and the end (other work on it shows here). */
+  loadAverage: { start: number; end: number }
   /** HTTP transport error messages over the whole run. */
   httpErrors: Readonly<Record<string, number>>
 }
