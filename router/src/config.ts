@@ -72,10 +72,18 @@ export interface RouterConfig {
   }
   readonly upstream: {
     readonly connectTimeoutMs: number
+    /** Time for the response head after the request was sent. */
     readonly headersTimeoutMs: number
+    /** Max gap between response body chunks; 0 = none (not counted while the client is the slow side). */
     readonly bodyTimeoutMs: number
+    /** Idle time of a kept-alive connection; also caps an upstream's Keep-Alive: timeout hint. */
     readonly keepAliveTimeoutMs: number
+    /** Connections per origin, and requests in flight to it. */
     readonly connectionsPerOrigin: number
+    /** Requests that may wait for a connection per origin (beyond: 503 UPSTREAM_BUSY). */
+    readonly queueMax: number
+    /** Longest wait for a connection (then 503 UPSTREAM_BUSY). */
+    readonly queueTimeoutMs: number
   }
   readonly client: {
     readonly maxHeaderBytes: number
@@ -149,7 +157,9 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['UPSTREAM_HEADERS_TIMEOUT_MS', '30000', 'Time for the upstream to send response headers (→ 504).'],
   ['UPSTREAM_BODY_TIMEOUT_MS', '60000', 'Max gap between upstream body chunks.'],
   ['UPSTREAM_KEEPALIVE_TIMEOUT_MS', '4000', 'How long an idle upstream connection is kept for reuse.'],
-  ['UPSTREAM_CONNECTIONS', '256', 'Max connections per upstream origin.'],
+  ['UPSTREAM_CONNECTIONS', '256', 'Max connections per upstream origin (and requests in flight to it).'],
+  ['UPSTREAM_QUEUE_MAX', '1024', 'Requests that may wait for a free connection per upstream origin; more → 503 UPSTREAM_BUSY at once.'],
+  ['UPSTREAM_QUEUE_TIMEOUT_MS', '10000', 'Longest wait for a free upstream connection (→ 503 UPSTREAM_BUSY with Retry-After: 1). Never counts toward outlier ejection.'],
   ['MAX_HEADER_BYTES', '16384', 'Max request header size (→ 431).'],
   ['MAX_BODY_BYTES', '104857600', 'Max request body size (→ 413); 0 = unlimited.'],
   ['CLIENT_HEADERS_TIMEOUT_MS', '10000', 'Time for a client to send request headers (→ 408).'],
@@ -301,6 +311,8 @@ export function loadConfig(env: Env = process.env): RouterConfig {
       bodyTimeoutMs: r.int('UPSTREAM_BODY_TIMEOUT_MS', 60_000, 0, 3_600_000),
       keepAliveTimeoutMs: r.int('UPSTREAM_KEEPALIVE_TIMEOUT_MS', 4000, 1, 3_600_000),
       connectionsPerOrigin: r.int('UPSTREAM_CONNECTIONS', 256, 1, 100_000),
+      queueMax: r.int('UPSTREAM_QUEUE_MAX', 1024, 0, 1_000_000),
+      queueTimeoutMs: r.int('UPSTREAM_QUEUE_TIMEOUT_MS', 10_000, 1, 3_600_000),
     },
     client: {
       maxHeaderBytes: r.int('MAX_HEADER_BYTES', 16_384, 1024, 1_048_576),

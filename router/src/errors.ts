@@ -75,3 +75,12 @@ export class UpstreamTimeoutError extends RouterError {
     this.name = 'UpstreamTimeoutError'
   }
 }
+
+/** No connection to the upstream became free in time, or too many requests already wait for one. */
+export class UpstreamBusyError extends RouterError {
+  constructor(reason: 'full' | 'timeout' | 'closed', retryAfterSeconds: number) {
+    const why = reason === 'full' ? 'too many requests are waiting for a connection to the upstream' : reason === 'timeout' ? 'no connection to the upstream became free in time' : 'the router is shutting down'
+    super(why, 'UPSTREAM_BUSY', 503, { 'retry-after': String(retryAfterSeconds) })
+    this.name = 'UpstreamBusyError'
+  }
+}

@@ -73,8 +73,8 @@ export class MainServer {
   constructor(deps: MainServerDeps) {
     this.#d = deps
     const c = deps.config
-    this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes })
-    deps.metrics.watchUpstreamPool(() => this.http.client.stats())
+    this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes, busyRetryAfterSeconds: 1 })
+    deps.metrics.watchUpstreamPool(() => this.http.stats())
     this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs }, (t, reason) => this.#tunnelClosed(t, reason))
     this.#statusAgent = new Agent({ connect: { timeout: c.upstream.connectTimeoutMs }, keepAliveTimeout: c.upstream.keepAliveTimeoutMs })
     this.#allocation = new AllocationHandler({

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { downstreamHeaderList, requestIdFrom, upstreamRequestHeaders } from '../../router/src/proxy/headers.js'
+import { downstreamHeaders, requestIdFrom, upstreamRequestHeaders } from '../../router/src/proxy/headers.js'
 
 const ctx = { clientIp: '10.0.0.9', proto: 'http' as const, requestId: 'rid-1', prefix: '/services/d', upgrade: false }
 
@@ -29,15 +29,21 @@ t.test('forwarded headers', async (t) => {
 })
 
 t.test('response hop-by-hop stripped, request id echoed', async (t) => {
-  const raw = ['Connection', 'close, X-Internal', 'X-Internal', '1', 'Keep-Alive', 'timeout=1', 'Transfer-Encoding', 'chunked', 'Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Request-Id', 'upstream-id']
-  // Case and duplicates kept; upstream's own X-Request-Id replaced by ours.
-  t.same(downstreamHeaderList(raw, 'rid', false), ['Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'x-request-id', 'rid'])
+  const headers = { connection: 'close, X-Internal', 'x-internal': '1', 'keep-alive': 'timeout=1', 'transfer-encoding': 'chunked', 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-request-id': 'upstream-id' }
+  // Repeated fields stay separate lines; the upstream's own X-Request-Id is replaced by ours.
+  t.same(downstreamHeaders(headers, 'rid', false), ['content-type', 'text/plain', 'set-cookie', 'a=1', 'set-cookie', 'b=2', 'x-request-id', 'rid'])
 })
 
-t.test('response Content-Length dropped when the upstream body was chunked', async (t) => {
-  const raw = ['Content-Length', '5', 'Transfer-Encoding', 'chunked', 'Connection', 'keep-alive', 'ETag', '"x"']
-  t.same(downstreamHeaderList(raw, 'r', true), ['ETag', '"x"', 'x-request-id', 'r'])
-  t.same(downstreamHeaderList(raw, 'r', false), ['Content-Length', '5', 'ETag', '"x"', 'x-request-id', 'r'], 'kept for length-framed bodies')
+t.test('response Content-Length dropped when it did not frame the body', async (t) => {
+  const headers = { 'content-length': '5', connection: 'keep-alive', etag: '"x"' }
+  t.same(downstreamHeaders(headers, 'r', true), ['etag', '"x"', 'x-request-id', 'r'])
+  t.same(downstreamHeaders(headers, 'r', false), ['content-length', '5', 'etag', '"x"', 'x-request-id', 'r'], 'kept for length-framed bodies')
+})
+
+t.test('Expect stays between the client and the router', async (t) => {
+  const out = upstreamRequestHeaders({ host: 'h', expect: '100-continue', 'content-length': '5' }, ctx)
+  t.notOk('expect' in out)
+  t.equal(out['content-length'], '5')
 })
 
 t.test('request ids', async (t) => {

@@ -129,7 +129,9 @@ t.test('HTTP semantics through the router', async (t) => {
     const chunked = await rawRequest(port, 'POST /services/sem/upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n')
     t.equal(chunked.status, 200)
     t.match(chunked.body, /echo:abcdefg/)
-    t.equal(up.seen.at(-1)?.headers['transfer-encoding'], 'chunked', 'no length known: sent up chunked')
+    // Sent up chunked while the length is unknown; undici uses Content-Length when the whole body had already arrived.
+    const framed = up.seen.at(-1)?.headers
+    t.ok(framed?.['transfer-encoding'] === 'chunked' ? framed['content-length'] === undefined : framed?.['content-length'] === '7', 'one framing: chunked, or the length of what had arrived')
     t.equal(up.seen.at(-1)?.body, 'abcdefg')
   })
 

@@ -72,8 +72,8 @@ t.test('clients aborting at random points leave the pool clean', async (t) => {
   // Every aborted exchange closed its upstream request (they never end otherwise); nothing busy or queued remains.
   await eventually(() => open === 0)
   t.equal(open, 0, 'the upstream sees no request left open')
-  await eventually(() => rt.router.main.http.client.stats().busy === 0)
-  const stats = rt.router.main.http.client.stats()
+  await eventually(() => rt.router.main.http.stats().busy === 0)
+  const stats = rt.router.main.http.stats()
   t.equal(stats.busy, 0, 'no connection left busy')
   t.equal(stats.queued, 0, 'nothing left queued')
   t.ok(stats.open <= 16, `open connections within UPSTREAM_CONNECTIONS (${stats.open})`)

@@ -17,7 +17,8 @@ const SCRIPTS: Record<string, (s: Socket) => void> = {
   '/two-lengths': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 9\r\n\r\nno'),
   // A second, unsolicited response right behind the first: it must never reach anyone.
   '/smuggle': (s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled'),
-  '/chunked': (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 999\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n'),
+  '/chunked': (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n'),
+  '/chunked-and-length': (s) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 999\r\n\r\n5\r\nhello\r\n0\r\n\r\n'),
   '/cut': (s) => {
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b')
     setTimeout(() => s.destroy(), 20)
@@ -84,8 +85,12 @@ t.test('misbehaving upstream responses', async (t) => {
   t.same(smuggled, { status: 200, body: 'ok' }, 'first response delivered as framed')
   for (let i = 0; i < 5; i++) t.same(await get(`${base}/ok`), { status: 200, body: 'genuine!' }, 'the smuggled response reaches nobody')
 
+  // RFC 9112 §6.3: both framings at once may be treated as an error; llhttp (and nginx) do.
+  const both = await get(`${base}/chunked-and-length`)
+  t.equal(both.status, 502, 'Transfer-Encoding with Content-Length → 502')
+  t.same(await get(`${base}/ok`), { status: 200, body: 'genuine!' })
   const chunked = await get(`${base}/chunked`)
-  t.same(chunked, { status: 200, body: 'hello world' }, 'chunked body decoded (extensions, trailers and the conflicting Content-Length dropped)')
+  t.same(chunked, { status: 200, body: 'hello world' }, 'chunked body decoded (extensions and trailers dropped)')
   t.same(await get(`${base}/ok`), { status: 200, body: 'genuine!' })
 
   const cut = await get(`${base}/cut`)
@@ -99,7 +104,7 @@ t.test('misbehaving upstream responses', async (t) => {
 
   const metrics = await request(`${rt.adminUrl}/metrics`, { headers: { authorization: 'Bearer test-admin-token-0123456789' } })
   const text = await metrics.body.text()
-  t.match(text, /router_upstream_errors_total\{route="services",reason="protocol"\} 3/, 'three protocol errors counted')
+  t.match(text, /router_upstream_errors_total\{route="services",reason="protocol"\} 4/, 'four protocol errors counted')
   t.match(text, /router_upstream_errors_total\{route="services",reason="timeout"\} 1/, 'one timeout counted')
   // Sequential requests reuse the warmest connection; failed ones were closed, none is left busy.
   t.match(text, /router_upstream_connections\{state="idle"\} [12]\n/, 'the pool keeps a kept-alive connection')

@@ -19,17 +19,19 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'http2-settings',
+  // 100-continue is between the client and the router (Node answers it); undici refuses to send it.
+  'expect',
 ])
 
 /** Names listed in a Connection header value, lower-cased. */
-function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> | undefined {
+function connectionTokens(value: string | readonly string[] | undefined): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined
   // Fast path for the common values, which name no extra headers.
   if (typeof value === 'string') {
     const v = value.length <= 10 ? value.toLowerCase() : ''
     if (v === 'keep-alive' || v === 'close' || v === 'upgrade') return v === 'upgrade' ? UPGRADE_ONLY : undefined
   }
-  const joined = Array.isArray(value) ? value.join(',') : value
+  const joined = typeof value === 'string' ? value : value.join(',')
   const out = new Set<string>()
   for (const t of joined.split(',')) {
     const name = t.trim().toLowerCase()
@@ -85,29 +87,20 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
 }
 
 /**
- * The upstream's response header list ([name, value, …] as received) for the
- * client, minus hop-by-hop ones, with our X-Request-Id. `dropLength` removes
- * Content-Length when the body was chunked (the chunked framing wins and Node
- * frames the body again).
+ * The upstream's response header fields (as undici parsed them: lower-case
+ * names, repeated fields as arrays) as a flat [name, value, …] list for the
+ * client, minus hop-by-hop ones and those the upstream's Connection names,
+ * with our X-Request-Id. `dropLength` removes Content-Length when it did not
+ * frame the body (proxy/upstream/framing.ts decides).
  */
-export function downstreamHeaderList(raw: readonly string[], requestId: string, dropLength: boolean): string[] {
-  let extra: Set<string> | undefined
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] ?? ''
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue
-    const tokens = connectionTokens(raw[i + 1])
-    if (tokens !== undefined) {
-      extra ??= new Set()
-      for (const t of tokens) extra.add(t)
-    }
-  }
+export function downstreamHeaders(headers: Readonly<Record<string, string | readonly string[] | undefined>>, requestId: string, dropLength: boolean): string[] {
+  const extra = connectionTokens(headers.connection)
   const out: string[] = []
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] ?? ''
-    const value = raw[i + 1] ?? ''
-    const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || extra?.has(lower) || (dropLength && lower === 'content-length')) continue
-    out.push(name, value)
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'x-request-id' || extra?.has(name) || (dropLength && name === 'content-length')) continue
+    if (typeof value === 'string') out.push(name, value)
+    else for (const v of value) out.push(name, v)
   }
   out.push('x-request-id', requestId)
   return out

@@ -1,26 +1,30 @@
-// HTTP forwarding: one keep-alive pool per upstream origin (our lean
-// UpstreamClient), bodies streamed both ways with backpressure, one retry on
-// another instance when the connection failed before anything was sent, and
-// the client's disconnect aborting the upstream request.
+// HTTP forwarding through undici: one keep-alive Pool per upstream origin
+// behind an admission gate (upstream/origins.ts), each attempt an undici
+// dispatch whose handler streams the response into the client's
+// ServerResponse (upstream/exchange.ts). Retries: once on another instance
+// when nothing was sent (connect refused / timed out); once more on the same
+// instance when a kept-alive connection turns out to have been closed by the
+// upstream (idempotent requests with no body); and on another instance when a
+// bodiless idempotent request was reset. The client going away aborts the
+// upstream request.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transform, type TransformCallback } from 'node:stream'
+import type { Dispatcher } from 'undici'
 import type { Endpoint } from '../discovery/discovery.js'
-import { RouterError } from '../errors.js'
-import { downstreamHeaderList, upstreamRequestHeaders, type ForwardContext } from './headers.js'
-import { UpstreamClient } from './upstream/client.js'
-import { isIdempotent } from './upstream/request-head.js'
-import { classifyUpstreamError, type ClassifiedUpstreamError } from './upstream-errors.js'
+import { RouterError, UpstreamBusyError } from '../errors.js'
+import { endpointKey } from '../balancing/load-tracker.js'
+import { upstreamRequestHeaders, type ForwardContext } from './headers.js'
+import { UpstreamOrigins, type UpstreamOptions, type UpstreamStats } from './upstream/origins.js'
+import { Exchange, type Outcome } from './upstream/exchange.js'
+import { classifyUpstreamError, isStaleConnection, type ClassifiedUpstreamError } from './upstream-errors.js'
 import type { ClientAbort } from './client-abort.js'
 
-export interface HttpForwarderOptions {
-  readonly connectTimeoutMs: number
-  readonly headersTimeoutMs: number
-  readonly bodyTimeoutMs: number
-  readonly keepAliveTimeoutMs: number
-  readonly connectionsPerOrigin: number
+export interface HttpForwarderOptions extends UpstreamOptions {
   /** 0 = unlimited. */
   readonly maxBodyBytes: number
+  /** Retry-After (seconds) sent with 503 UPSTREAM_BUSY. */
+  readonly busyRetryAfterSeconds: number
 }
 
 export class PayloadTooLargeError extends RouterError {
@@ -51,9 +55,11 @@ export interface ForwardResult {
   readonly upstreamError?: ClassifiedUpstreamError
 }
 
-
 /** The instances excluded from the first pick: none. */
 const NONE_TRIED: ReadonlySet<string> = new Set()
+
+/** Methods that may be sent again after a failure without changing the outcome (RFC 9110 §9.2.2). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length']
@@ -61,13 +67,22 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined
 }
 
+function busy(reason: 'full' | 'timeout' | 'closed', retryAfterSeconds: number): ClassifiedUpstreamError {
+  return { reason: 'other', beforeSend: true, clientAborted: false, error: new UpstreamBusyError(reason, retryAfterSeconds) }
+}
+
 export class HttpForwarder {
-  readonly client: UpstreamClient
+  readonly origins: UpstreamOrigins
   readonly #opts: HttpForwarderOptions
 
   constructor(opts: HttpForwarderOptions) {
     this.#opts = opts
-    this.client = new UpstreamClient(opts)
+    this.origins = new UpstreamOrigins(opts)
+  }
+
+  /** Connection counts for router_upstream_connections. */
+  stats(): UpstreamStats {
+    return this.origins.stats()
   }
 
   /**
@@ -87,7 +102,6 @@ export class HttpForwarder {
     abort: ClientAbort,
   ): Promise<ForwardResult> {
     const method = req.method ?? 'GET'
-    const headers = upstreamRequestHeaders(req.headers, ctx)
     const withBody = hasBody(req)
     const limit = this.#opts.maxBodyBytes
     let body: IncomingMessage | BodyLimit | null = null
@@ -101,6 +115,8 @@ export class HttpForwarder {
         body = req
       }
     }
+    const opts: Dispatcher.DispatchOptions = { path, method, headers: upstreamRequestHeaders(req.headers, ctx), body }
+    const replayable = !withBody && IDEMPOTENT.has(method)
 
     // Made on the first failure only: most requests never retry.
     let tried: Set<string> | undefined
@@ -113,24 +129,27 @@ export class HttpForwarder {
         if (endpoint === undefined) break
         attempts++
         const ep = endpoint
-        try {
-          await this.client.request({ host: ep.host, port: ep.port, path, method, headers, body, signal: abort }, ({ status, rawHeaders, framing }) => {
-            res.writeHead(status, downstreamHeaderList(rawHeaders, ctx.requestId, framing === 'chunked'))
-            return res
-          })
-          return { status: res.statusCode, endpoint: ep, attempts }
-        } catch (err) {
-          if (err instanceof PayloadTooLargeError) {
-            return { status: 413, endpoint: ep, attempts, upstreamError: { reason: 'other', beforeSend: false, clientAborted: false, error: err } }
-          }
-          ;(tried ??= new Set()).add(ep.id)
-          last = classifyUpstreamError(err)
-          if (!last.clientAborted) onAttemptFailed(ep, last)
-          const bodyUntouched = body === null || (!req.readableDidRead && !(body instanceof BodyLimit))
-          const safeReplay = !withBody && isIdempotent(method) && last.reason === 'reset'
-          const retryable = !res.headersSent && !last.clientAborted && attempts < 2 && ((last.beforeSend && bodyUntouched) || safeReplay)
-          if (!retryable) break
+        let outcome = await this.#attempt(ep, opts, res, ctx.requestId, abort)
+        if (outcome.kind === 'failed' && replayable && !outcome.headSent && !abort.aborted && isStaleConnection(outcome.error)) {
+          // A kept-alive connection the upstream had just closed: once more, same instance.
+          outcome = await this.#attempt(ep, opts, res, ctx.requestId, abort)
         }
+        if (outcome.kind === 'done') return { status: res.statusCode, endpoint: ep, attempts }
+        if (outcome.kind === 'busy') {
+          // Never reached the upstream: not a failure of the instance.
+          last = busy(outcome.reason, this.#opts.busyRetryAfterSeconds)
+          break
+        }
+        if (outcome.error instanceof PayloadTooLargeError) {
+          return { status: 413, endpoint: ep, attempts, upstreamError: { reason: 'other', beforeSend: false, clientAborted: false, error: outcome.error } }
+        }
+        last = classifyUpstreamError(abort.aborted ? abort.reason : outcome.error)
+        if (last.clientAborted) break
+        onAttemptFailed(ep, last)
+        if (outcome.headSent || attempts >= 2) break
+        ;(tried ??= new Set()).add(ep.id)
+        const bodyUntouched = body === null || (!req.readableDidRead && !(body instanceof BodyLimit))
+        if (!((last.beforeSend && bodyUntouched) || (replayable && last.reason === 'reset'))) break
       }
     } catch (err) {
       // forward() never rejects: anything unexpected becomes a 502.
@@ -145,7 +164,14 @@ export class HttpForwarder {
     return { status: last?.error.statusCode ?? 502, endpoint, attempts, ...(last !== undefined ? { upstreamError: last } : {}) }
   }
 
+  /** One dispatch to `ep` through its origin's gate and pool. */
+  #attempt(ep: Endpoint, opts: Dispatcher.DispatchOptions, res: ServerResponse, requestId: string, abort: ClientAbort): Promise<Outcome> {
+    const origin = this.origins.get(endpointKey(ep), ep.host, ep.port)
+    if (origin === undefined) return Promise.resolve({ kind: 'busy', reason: 'closed' })
+    return new Promise<Outcome>((settle) => new Exchange(this.origins, origin, opts, res, requestId, abort, settle).start())
+  }
+
   async close(): Promise<void> {
-    await this.client.close()
+    await this.origins.close()
   }
 }

@@ -1,33 +1,12 @@
-// Errors of the upstream HTTP/1.1 client. Each has a stable `code`;
-// `beforeSend` says no byte of the request reached the upstream, so the
-// request may be retried on another instance.
+// The one error the upstream path makes itself (everything else is undici's,
+// with undici's codes): a response head llhttp accepted but the router must
+// not forward (proxy/upstream/framing.ts). Mapped to 502 in upstream-errors.ts.
 
-export type UpstreamClientErrorCode =
-  | 'UPSTREAM_CONNECT_TIMEOUT'
-  | 'UPSTREAM_HEADERS_TIMEOUT'
-  | 'UPSTREAM_BODY_TIMEOUT'
-  | 'UPSTREAM_PROTOCOL'
-  | 'UPSTREAM_RESET'
-  | 'UPSTREAM_CLOSED'
+export class UpstreamFramingError extends Error {
+  readonly code = 'UPSTREAM_FRAMING'
 
-export class UpstreamClientError extends Error {
-  readonly code: UpstreamClientErrorCode
-  readonly beforeSend: boolean
-
-  constructor(code: UpstreamClientErrorCode, message: string, beforeSend = false) {
+  constructor(message: string) {
     super(message)
-    this.name = 'UpstreamClientError'
-    this.code = code
-    this.beforeSend = beforeSend
+    this.name = 'UpstreamFramingError'
   }
-}
-
-/** A malformed response: the connection cannot be trusted and is closed. */
-export function protocolError(message: string): UpstreamClientError {
-  return new UpstreamClientError('UPSTREAM_PROTOCOL', `invalid upstream response: ${message}`)
-}
-
-/** The error a request rejects with when its signal fired. */
-export function abortError(): Error {
-  return Object.assign(new Error('the request was aborted'), { name: 'AbortError' })
 }

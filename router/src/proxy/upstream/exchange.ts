@@ -1,121 +1,164 @@
-// One request/response exchange with an upstream: what the caller asked for,
-// where it is in its life (queued, connecting, waiting for the head, reading
-// the body) and the promise it settles. The connection drives it.
+// One attempt at forwarding a request to one origin: waits its turn at the
+// origin's gate, is dispatched to the undici Pool, and as undici's handler
+// (the dispatcher API's onRequestStart / onResponseStart / onResponseData /
+// onResponseEnd / onResponseError, undici 7) streams the response into the
+// client's ServerResponse: the head once it passes the framing rules, the body
+// with backpressure (the controller pauses llhttp while the client is full),
+// the end. The client going away aborts it wherever it is: still waiting at the
+// gate, queued in the pool, or on the wire (undici then destroys the socket).
 
-import type { Readable, Writable } from 'node:stream'
-import type { BodyFraming } from './response-head.js'
-import type { ChunkedDecoder } from './chunked.js'
-import { abortError } from './errors.js'
+import type { ServerResponse } from 'node:http'
+import type { Dispatcher } from 'undici'
+import type { ClientAbort } from '../client-abort.js'
+import { downstreamHeaders } from '../headers.js'
+import type { Origin, UpstreamOrigins } from './origins.js'
+import { responseFraming, type ResponseHeaders } from './framing.js'
+import type { Waiter } from './admission.js'
+import { UpstreamFramingError } from './errors.js'
 
-/** The abort signal the router passes (its ClientAbort); anything with `aborted`, once('abort') and removeListener works. */
-export interface AbortSignalLike {
-  readonly aborted: boolean
-  once(event: 'abort', fn: () => void): unknown
-  removeListener(event: 'abort', fn: () => void): unknown
+/** How an attempt ended. */
+export type Outcome =
+  /** The whole response reached the client's ServerResponse (end() was called). */
+  | { readonly kind: 'done' }
+  /** Never admitted: the origin's queue was full, the wait timed out, or the router is closing. Nothing was sent. */
+  | { readonly kind: 'busy'; readonly reason: 'full' | 'timeout' | 'closed' }
+  /** Failed; `headSent` says whether the client already has the response head. */
+  | { readonly kind: 'failed'; readonly error: unknown; readonly headSent: boolean }
+
+const DONE: Outcome = { kind: 'done' }
+
+function abortError(): Error {
+  return Object.assign(new Error('the client closed the connection'), { name: 'AbortError' })
 }
 
-export interface UpstreamRequestSpec {
-  readonly host: string
-  readonly port: number
-  readonly method: string
-  readonly path: string
-  /** Lower-case names → value(s), hop-by-hop headers already removed. `host` is added when absent. */
-  readonly headers: Readonly<Record<string, string | readonly string[]>>
-  /** null = no body. Sent with Content-Length when the headers carry one, else chunked. */
-  readonly body: Readable | null
-  readonly signal?: AbortSignalLike
-}
+export class Exchange implements Dispatcher.DispatchHandler, Waiter {
+  readonly #origins: UpstreamOrigins
+  readonly #origin: Origin
+  readonly #opts: Dispatcher.DispatchOptions
+  readonly #res: ServerResponse
+  readonly #requestId: string
+  readonly #abort: ClientAbort
+  readonly #settle: (o: Outcome) => void
+  #controller: Dispatcher.DispatchController | null = null
+  #admitted = false
+  #settled = false
+  #headSent = false
+  /** end() was called on the client response. */
+  #complete = false
+  #drain: (() => void) | null = null
+  readonly #onAbort = (): void => this.#aborted()
 
-export interface UpstreamResponseHead {
-  readonly status: number
-  /** Flat [name, value, …] as received (case, duplicates and order kept). */
-  readonly rawHeaders: readonly string[]
-  /** How the upstream delimited the body (the body handed on is always decoded). */
-  readonly framing: BodyFraming
-}
+  constructor(
+    origins: UpstreamOrigins,
+    origin: Origin,
+    opts: Dispatcher.DispatchOptions,
+    res: ServerResponse,
+    requestId: string,
+    abort: ClientAbort,
+    settle: (o: Outcome) => void,
+  ) {
+    this.#origins = origins
+    this.#origin = origin
+    this.#opts = opts
+    this.#res = res
+    this.#requestId = requestId
+    this.#abort = abort
+    this.#settle = settle
+  }
 
-export type OnHead = (head: UpstreamResponseHead) => Writable
-
-function ignoreError(): void {}
-
-export const Phase = { Queued: 0, Connecting: 1, Head: 2, Body: 3, Done: 4 } as const
-export type Phase = (typeof Phase)[keyof typeof Phase]
-
-/** Where an exchange that must be cancelled is held (its pool or its connection). */
-export interface ExchangeOwner {
-  cancel(ex: Exchange, err: Error): void
-}
-
-export class Exchange {
-  readonly spec: UpstreamRequestSpec
-  readonly onHead: OnHead
-  readonly #resolve: () => void
-  readonly #reject: (err: Error) => void
-  phase: Phase = Phase.Queued
-  owner: ExchangeOwner | null = null
-  /** performance.now() past which the current phase has timed out. */
-  deadline = Infinity
-  /** Ran on a connection that had served earlier requests. */
-  reused = false
-  /** Already re-sent once on a fresh connection after a stale keep-alive one failed. */
-  retried = false
-  /** Some response byte has arrived. */
-  gotBytes = false
-  headBuf: Buffer | null = null
-  framing: BodyFraming = 'none'
-  remaining = 0
-  decoder: ChunkedDecoder | null = null
-  sink: Writable | null = null
-  /** The connection may serve another request after this one. */
-  keepConn = true
-  /** Keep-Alive: timeout from the upstream, ms, or -1. */
-  keepAliveMs = -1
-  /** The request (head and body) has been written completely. */
-  requestDone = false
-  /** Reading from the upstream is paused until the sink drains. */
-  sinkPaused = false
-  /** Detaches the request-body listeners; set while a body is being sent. */
-  stopBody: (() => void) | null = null
-  #onAbort: (() => void) | null = null
-  #onBodyError: ((err: Error) => void) | null = null
-
-  constructor(spec: UpstreamRequestSpec, onHead: OnHead, resolve: () => void, reject: (err: Error) => void) {
-    this.spec = spec
-    this.onHead = onHead
-    this.#resolve = resolve
-    this.#reject = reject
-    const signal = spec.signal
-    if (signal !== undefined) {
-      this.#onAbort = () => this.owner?.cancel(this, abortError())
-      signal.once('abort', this.#onAbort)
+  /** Take a place at the gate and dispatch when admitted. */
+  start(): void {
+    if (this.#abort.aborted) {
+      this.#finish({ kind: 'failed', error: abortError(), headSent: false })
+      return
     }
-    const body = spec.body
-    if (body !== null) {
-      // Watched from the start: the body may fail (a size limit, the client
-      // going away) while the request still waits for a connection.
-      this.#onBodyError = (err: Error) => this.owner?.cancel(this, err)
-      body.on('error', this.#onBodyError)
+    this.#abort.once('abort', this.#onAbort)
+    const entry = this.#origin.gate.enter(this)
+    if (entry === 'run') this.#dispatch()
+    else if (entry === 'full') this.#finish({ kind: 'busy', reason: 'full' })
+  }
+
+  admitted(): void {
+    this.#dispatch()
+  }
+
+  rejected(reason: 'timeout' | 'closed'): void {
+    this.#finish({ kind: 'busy', reason })
+  }
+
+  #dispatch(): void {
+    this.#admitted = true
+    this.#origin.pool.dispatch(this.#opts, this)
+  }
+
+  // --- undici's DispatchHandler. onRequestStart must exist: undici tells the
+  // new handler API from the deprecated one by it.
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#abort.aborted) controller.abort(abortError())
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
+    // Interim responses (103 Early Hints) are not passed on; undici itself refuses a 100 it did not ask for.
+    if (statusCode < 200) return
+    const framing = responseFraming(statusCode, this.#opts.method, headers)
+    if (!framing.ok) {
+      controller.abort(new UpstreamFramingError(framing.problem))
+      return
+    }
+    const res = this.#res
+    // Node then refuses to write more (or end with less) than the Content-Length it announced.
+    if (framing.forwardLength) res.strictContentLength = true
+    res.writeHead(statusCode, downstreamHeaders(headers, this.#requestId, !framing.forwardLength))
+    this.#headSent = true
+    if (framing.bodiless) {
+      // Nothing follows the head. Ending here also covers a 304 with a
+      // Content-Length, which undici then reports as a length mismatch.
+      res.end()
+      this.#complete = true
     }
   }
 
-  /** Settles the exchange (once): detaches the signal and the body listeners. */
-  settle(err: Error | undefined): void {
-    if (this.phase === Phase.Done) return
-    this.phase = Phase.Done
-    this.owner = null
-    if (this.#onAbort !== null && this.spec.signal !== undefined) this.spec.signal.removeListener('abort', this.#onAbort)
-    this.#onAbort = null
-    if (this.#onBodyError !== null && this.spec.body !== null) {
-      // Keep a listener: a late error from the caller's stream must not go unhandled.
-      this.spec.body.on('error', ignoreError)
-      this.spec.body.removeListener('error', this.#onBodyError)
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#complete) return
+    if (!this.#res.write(chunk)) {
+      controller.pause()
+      this.#res.once('drain', (this.#drain ??= () => this.#controller?.resume()))
     }
-    this.#onBodyError = null
-    if (this.stopBody !== null) {
-      this.stopBody()
-      this.stopBody = null
+  }
+
+  onResponseEnd(): void {
+    if (!this.#complete) {
+      this.#complete = true
+      this.#res.end()
     }
-    if (err === undefined) this.#resolve()
-    else this.#reject(err)
+    this.#finish(DONE)
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.#finish(this.#complete ? DONE : { kind: 'failed', error, headSent: this.#headSent })
+  }
+
+  #aborted(): void {
+    if (this.#settled) return
+    if (!this.#admitted) {
+      if (this.#origin.gate.cancel(this)) this.#finish({ kind: 'failed', error: abortError(), headSent: false })
+      return
+    }
+    // Not started yet (queued inside the pool): onRequestStart sees the abort.
+    this.#controller?.abort(abortError())
+  }
+
+  #finish(o: Outcome): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.#abort.removeListener('abort', this.#onAbort)
+    if (this.#drain !== null) this.#res.removeListener('drain', this.#drain)
+    if (this.#admitted) {
+      this.#origin.gate.leave()
+      this.#origins.release(this.#origin)
+    }
+    this.#settle(o)
   }
 }
