@@ -42,7 +42,11 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
   #controller: Dispatcher.DispatchController | null = null
   #admitted = false
   #settled = false
+  /** The client response head is written (Node sends it with the first body bytes or the end). */
   #headSent = false
+  /** A head that passed the framing rules, written with the first body bytes (so a body that fails before any byte arrives is still a clean 502). */
+  #status = 0
+  #headers: string[] | null = null
   /** end() was called on the client response. */
   #complete = false
   #drain: (() => void) | null = null
@@ -107,21 +111,28 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
       controller.abort(new UpstreamFramingError(framing.problem))
       return
     }
-    const res = this.#res
     // Node then refuses to write more (or end with less) than the Content-Length it announced.
-    if (framing.forwardLength) res.strictContentLength = true
-    res.writeHead(statusCode, downstreamHeaders(headers, this.#requestId, !framing.forwardLength))
-    this.#headSent = true
+    if (framing.forwardLength) this.#res.strictContentLength = true
+    this.#status = statusCode
+    this.#headers = downstreamHeaders(headers, this.#requestId, !framing.forwardLength)
     if (framing.bodiless) {
       // Nothing follows the head. Ending here also covers a 304 with a
       // Content-Length, which undici then reports as a length mismatch.
-      res.end()
+      this.#writeHead()
+      this.#res.end()
       this.#complete = true
     }
   }
 
+  #writeHead(): void {
+    if (this.#headSent || this.#headers === null) return
+    this.#res.writeHead(this.#status, this.#headers)
+    this.#headSent = true
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#complete) return
+    this.#writeHead()
     if (!this.#res.write(chunk)) {
       controller.pause()
       this.#res.once('drain', (this.#drain ??= () => this.#controller?.resume()))
@@ -130,8 +141,9 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
 
   onResponseEnd(): void {
     if (!this.#complete) {
-      this.#complete = true
+      this.#writeHead()
       this.#res.end()
+      this.#complete = true
     }
     this.#finish(DONE)
   }
