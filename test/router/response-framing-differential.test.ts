@@ -12,9 +12,10 @@
 //
 // Replay one case: DIFF_SEED=<seed> DIFF_ONLY=<index> npx tap <this file>.
 import t from 'tap'
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import { startRouter } from '../fixtures/router.js'
+import { startFixedUpstream } from '../fixtures/upstream.js'
 import { staticDiscoveryFile } from '../fixtures/static-file.js'
 import { startRawUpstream } from '../fixtures/raw-upstream.js'
 import { converse, requestText } from '../fixtures/raw-client.js'
@@ -185,19 +186,6 @@ function readDirect(port: number, c: Case): Promise<Direct> {
   })
 }
 
-async function honestUpstream(t: { teardown(fn: () => void): void }): Promise<number> {
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-length': '7' })
-    res.end('genuine')
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  return (server.address() as AddressInfo).port
-}
-
 /** Run `fn` over `items`, `width` at a time (a slow case holds up only its own lane). */
 async function inLanes<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0
@@ -226,7 +214,7 @@ t.test(`response framing through the router equals llhttp's direct reading, or i
     }
     if (c.ending !== 'keep') s.end()
   })
-  const file = staticDiscoveryFile({ diff: [{ id: 'd', port: up.port }], good: [{ id: 'g', port: await honestUpstream(t) }] })
+  const file = staticDiscoveryFile({ diff: [{ id: 'd', port: up.port }], good: [{ id: 'g', port: await startFixedUpstream(t) }] })
   // Short upstream timeouts: a body that never ends fails fast. No retries elsewhere (one instance).
   const rt = await startRouter({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file, ACCESS_LOG: 'false', UPSTREAM_HEADERS_TIMEOUT_MS: '2000', UPSTREAM_BODY_TIMEOUT_MS: '1000', EJECT_AFTER_FAILURES: '0' })
   t.teardown(() => rt.close())

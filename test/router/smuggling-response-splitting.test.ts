@@ -11,9 +11,8 @@
 // different, honest deployment: it must get that deployment's answer, and
 // nothing may follow it.
 import t from 'tap'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { startRouter } from '../fixtures/router.js'
+import { startFixedUpstream } from '../fixtures/upstream.js'
 import { staticDiscoveryFile } from '../fixtures/static-file.js'
 import { startRawUpstream } from '../fixtures/raw-upstream.js'
 import { converse, requestText } from '../fixtures/raw-client.js'
@@ -41,26 +40,13 @@ const ATTACKS: Record<string, string> = {
 /** Only "chunked" may frame a body; the rest are 502. */
 const REFUSED = new Set(['/identity-with-length', '/gzip-with-length', '/gzip-until-close', '/gzip-then-chunked', '/chunked-then-gzip', '/chunked-with-length'])
 
-async function honestUpstream(t: { teardown(fn: () => void): void }): Promise<number> {
-  const server: Server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '7' })
-    res.end('genuine')
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  return (server.address() as AddressInfo).port
-}
-
 t.test("an upstream's extra bytes never answer the client's next request", async (t) => {
   const evil = await startRawUpstream(t, (req, s) => {
     const answer = ATTACKS[req.url]
     if (answer === undefined) s.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
     else s.end(answer)
   })
-  const file = staticDiscoveryFile({ evil: [{ id: 'e', port: evil.port }], good: [{ id: 'g', port: await honestUpstream(t) }] })
+  const file = staticDiscoveryFile({ evil: [{ id: 'e', port: evil.port }], good: [{ id: 'g', port: await startFixedUpstream(t) }] })
   const rt = await startRouter({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file })
   t.teardown(() => rt.close())
 
