@@ -1,6 +1,7 @@
 // Environment configuration: turns untyped CDK context into a typed, validated
 // EnvironmentConfig. Every error names the context key that is wrong, so a bad
 // `-c key=value` or cdk.json entry fails synth with a message you can act on.
+import { MAX_STOP_TIMEOUT_SECONDS, STOP_TIMEOUT_MARGIN_SECONDS, routerStopTimeoutSeconds } from './router-drain.js'
 
 /** The environments this app knows; one stack per environment. */
 export const ENVIRONMENT_NAMES = ['dev', 'stg', 'prod'] as const
@@ -91,8 +92,10 @@ const BASE_DEFAULTS = {
   routerMaxTasks: 20,
   mediaNodeTasks: 2,
   idleTimeoutSeconds: 4000,
-  drainDelaySeconds: 15,
-  drainTimeoutSeconds: 60,
+  // 25 s: the ALB's health check (10 s × 2 + 5 s) must see /health 503 (edge.ts);
+  // 25 + 30 (in-flight HTTP) + 55 + 10 = the 120 s stop timeout (router-drain.ts).
+  drainDelaySeconds: 25,
+  drainTimeoutSeconds: 55,
   logRetentionDays: 30,
 } as const
 
@@ -247,8 +250,9 @@ export function loadEnvironmentConfig(source: ContextSource, env: EnvironmentNam
   if (routerMaxTasks < routerMinTasks) throw new ContextError(r.keyOf('routerMaxTasks'), `must be >= routerMinTasks (${routerMinTasks})`)
   const drainDelaySeconds = r.int('drainDelaySeconds', num('drainDelaySeconds'), 0, 60)
   const drainTimeoutSeconds = r.int('drainTimeoutSeconds', num('drainTimeoutSeconds'), 1, 100)
-  if (drainDelaySeconds + drainTimeoutSeconds > 110) {
-    throw new ContextError(r.keyOf('drainTimeoutSeconds'), 'drainDelaySeconds + drainTimeoutSeconds must be <= 110 so the drain fits in the 120 s container stop timeout')
+  if (routerStopTimeoutSeconds(drainDelaySeconds, drainTimeoutSeconds) > MAX_STOP_TIMEOUT_SECONDS) {
+    const most = MAX_STOP_TIMEOUT_SECONDS - STOP_TIMEOUT_MARGIN_SECONDS
+    throw new ContextError(r.keyOf('drainTimeoutSeconds'), `drainDelaySeconds + min(30, drainTimeoutSeconds) (in-flight HTTP) + drainTimeoutSeconds must be <= ${most} so the drain fits in the ${MAX_STOP_TIMEOUT_SECONDS} s container stop timeout`)
   }
 
   return {

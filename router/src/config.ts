@@ -170,9 +170,9 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['ROUTER_WORKERS', '1', 'Worker processes sharing the main port (node:cluster; the primary serves the admin port and aggregates metrics). Each process may hold ~20,000 fds, i.e. ~9,990 proxied WebSockets.'],
   ['RETRY_AFTER_SECONDS', '5', 'Retry-After sent with 503 when a target has no healthy instance.'],
   ['ACCESS_LOG', 'true', 'One JSON line per request/connection end on stdout.'],
-  ['DRAIN_DELAY_MS', '15000', 'After SIGTERM: keep serving with /health 503 this long (ALB notices), then stop accepting.'],
+  ['DRAIN_DELAY_MS', '25000', 'After SIGTERM: keep serving with /health 503 this long, then stop accepting. Cover the ALB health check: interval × unhealthy threshold + timeout (10 s × 2 + 5 s in infra/aws).'],
   ['DRAIN_HTTP_TIMEOUT_MS', '30000', 'After stopping accepting: max wait for in-flight HTTP.'],
-  ['DRAIN_TIMEOUT_MS', '600000', 'After stopping accepting: max time WebSockets stay up before close 1001.'],
+  ['DRAIN_TIMEOUT_MS', '55000', 'After in-flight HTTP: max time WebSockets stay up before close 1001. The three drain defaults + 10 s = 120 s, the stop timeout to give the container (ECS stopTimeout, docker run --stop-timeout).'],
 ]
 
 class Reader {
@@ -329,9 +329,9 @@ export function loadConfig(env: Env = process.env): RouterConfig {
     retryAfterSeconds: r.int('RETRY_AFTER_SECONDS', 5, 0, 86_400),
     accessLog: r.bool('ACCESS_LOG', true),
     drain: {
-      delayMs: r.int('DRAIN_DELAY_MS', 15_000, 0, 3_600_000),
+      delayMs: r.int('DRAIN_DELAY_MS', 25_000, 0, 3_600_000),
       httpTimeoutMs: r.int('DRAIN_HTTP_TIMEOUT_MS', 30_000, 0, 3_600_000),
-      timeoutMs: r.int('DRAIN_TIMEOUT_MS', 600_000, 0, 172_800_000),
+      timeoutMs: r.int('DRAIN_TIMEOUT_MS', 55_000, 0, 172_800_000),
     },
   }
 }

@@ -7,7 +7,7 @@ import { AggregatorRegistry } from 'prom-client'
 import { ConfigError, loadConfig } from './config.js'
 import { createRouter } from './router.js'
 import { createLogger, parseLogLevel } from './log.js'
-import { drainRouter } from './lifecycle/drain.js'
+import { drainHardLimitMs, drainRouter } from './lifecycle/drain.js'
 import { isClusterPrimary, isClusterWorker, runPrimary, serveAsWorker } from './lifecycle/cluster.js'
 
 async function main(): Promise<void> {
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
         logger.log('error', 'drain exceeded its hard limit: exiting now', {})
         logger.flush()
         process.exit(1)
-      }, d.delayMs + d.httpTimeoutMs + d.timeoutMs + 10_000)
+      }, drainHardLimitMs(d))
       hard.unref()
       drainRouter(router, { delayMs: d.delayMs, httpTimeoutMs: d.httpTimeoutMs, timeoutMs: d.timeoutMs })
         .then(() => {

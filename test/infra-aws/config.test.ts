@@ -40,6 +40,7 @@ const cases: Array<[string, Record<string, unknown>, RegExp]> = [
   ['idle timeout too short for WebSockets', { idleTimeoutSeconds: 60 }, /idleTimeoutSeconds/],
   ['router min below 2', { routerMinTasks: 1 }, /context "routerMinTasks"/],
   ['drain longer than the stop timeout allows', { drainDelaySeconds: 30, drainTimeoutSeconds: 100 }, /drainTimeoutSeconds.*120 s/],
+  ['drain with its in-flight HTTP wait longer than the stop timeout allows (25 + 30 + 60 + 10 > 120)', { drainDelaySeconds: 25, drainTimeoutSeconds: 60 }, /drainTimeoutSeconds.*in-flight HTTP.*120 s/],
   ['bad deployment id', { deployments: [{ id: 'Bad Id', image: 'x' }] }, /context "deployments\[0\]\.id"/],
   ['reserved deployment id', { deployments: [{ id: 'media', image: 'x' }] }, /reserved/],
   ['duplicate deployment id', { deployments: [{ id: 'a', image: 'x' }, { id: 'a', image: 'y' }] }, /deployments\[1\]\.id.*duplicate/],

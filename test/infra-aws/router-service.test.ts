@@ -1,6 +1,7 @@
 // Router service construct: EC2 launch type, bridge networking with dynamic
 // host ports, 2..20 tasks on CPU target tracking, ALB registration, drain
-// timing, and a task role limited to two Cloud Map actions.
+// timing (stopTimeout covers the router's whole drain, the drain delay covers
+// the ALB health check), and a task role limited to two Cloud Map actions.
 import t from 'tap'
 import { App, Stack } from 'aws-cdk-lib'
 import { Match } from 'aws-cdk-lib/assertions'
@@ -9,7 +10,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
 import { RouterService } from '../../infra/aws/constructs/router-service.js'
-import { actionsOf, containerOf, envOf, getAttId, onlyResource, resourcesOf, statementsOfRole, synthStack } from './fixtures/stack.js'
+import { EdgeRouterStack } from '../../infra/aws/stacks/edge-router-stack.js'
+import { drainHardLimitMs } from '../../router/src/lifecycle/drain.js'
+import { actionsOf, containerOf, envOf, getAttId, onlyResource, resourcesOf, statementsOfRole, synthStack, testConfig } from './fixtures/stack.js'
 
 // GIVEN the dev stack
 const { template, config } = synthStack('dev')
@@ -43,20 +46,39 @@ t.test('2..20 tasks, CPU target tracking', async (t) => {
   t.equal(service.Properties.DesiredCount, 2)
 })
 
-t.test('environment follows the router contract; drain fits inside stopTimeout', async (t) => {
+t.test('environment follows the router contract; the whole drain fits inside stopTimeout', async (t) => {
   const env = envOf(container)
   t.match(env, { PORT: '8080', ADMIN_PORT: '9090', CLOUDMAP_NAMESPACE: config.namespaceName, DISCOVERY_MODE: 'dns', MEDIA_SERVICE: 'media' })
   t.same(env.CLOUDMAP_REGION, { Ref: 'AWS::Region' })
   t.ok(typeof env.DNS_SERVERS === 'string' && env.DNS_SERVERS.length > 0)
-  const drainMs = Number(env.DRAIN_DELAY_MS) + Number(env.DRAIN_TIMEOUT_MS)
-  t.equal(drainMs, (config.drainDelaySeconds + config.drainTimeoutSeconds) * 1000)
-  t.ok(Number(env.DRAIN_HTTP_TIMEOUT_MS) <= Number(env.DRAIN_TIMEOUT_MS), 'HTTP drain within the drain window')
+  t.equal(Number(env.DRAIN_DELAY_MS), config.drainDelaySeconds * 1000)
+  t.equal(Number(env.DRAIN_TIMEOUT_MS), config.drainTimeoutSeconds * 1000)
+  t.ok(Number(env.DRAIN_HTTP_TIMEOUT_MS) <= 30_000, 'in-flight HTTP gets at most 30 s')
+  // The router waits delay, then in-flight HTTP, then WebSockets, and exits 1 at its own hard limit after that.
+  const hardLimitMs = drainHardLimitMs({ delayMs: Number(env.DRAIN_DELAY_MS), httpTimeoutMs: Number(env.DRAIN_HTTP_TIMEOUT_MS), timeoutMs: Number(env.DRAIN_TIMEOUT_MS) })
   const stop = Number(container.StopTimeout)
-  t.ok(stop * 1000 > drainMs, `stopTimeout ${stop}s longer than the drain ${drainMs}ms`)
+  t.ok(stop * 1000 >= hardLimitMs, `stopTimeout ${stop} s covers the router's drain hard limit ${hardLimitMs / 1000} s: SIGKILL never cuts a drain short`)
   t.ok(stop <= 120, 'stopTimeout <= 120 s')
   const secrets = container.Secrets as Array<{ Name: string }>
   t.same(secrets.map((s) => s.Name), ['ADMIN_TOKEN'], 'admin token comes from Secrets Manager, not the image')
   t.match(JSON.stringify(container.HealthCheck), /\/health/)
+})
+
+t.test('the drain delay covers the ALB health check: /health 503 is seen before the router stops accepting', async (t) => {
+  // GIVEN the router target group's health check, as synthesized
+  const tg = onlyResource(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').Properties
+  const interval = Number(tg.HealthCheckIntervalSeconds)
+  const unhealthy = Number(tg.UnhealthyThresholdCount)
+  const timeout = Number(tg.HealthCheckTimeoutSeconds)
+  t.ok(interval > 0 && unhealthy > 0 && timeout > 0, `interval ${interval} s, unhealthy threshold ${unhealthy}, timeout ${timeout} s`)
+  // THEN the router keeps serving (with /health 503) for at least interval × threshold + one check's timeout
+  const delayMs = Number(envOf(container).DRAIN_DELAY_MS)
+  t.ok(delayMs >= (interval * unhealthy + timeout) * 1000, `DRAIN_DELAY_MS ${delayMs} >= (${interval} × ${unhealthy} + ${timeout}) s`)
+})
+
+t.test('a drain delay shorter than the ALB needs is refused at synth', async (t) => {
+  const config = testConfig('dev', { drainDelaySeconds: 20 })
+  t.throws(() => new EdgeRouterStack(new App(), 'Short', { config }), /drainDelaySeconds \(20\) must be >= 25/)
 })
 
 t.test('task role: exactly servicediscovery:DiscoverInstances and DiscoverInstancesRevision, nothing else', async (t) => {
@@ -112,12 +134,12 @@ t.test('a drain that cannot fit the 120 s stop timeout, or fewer than 2 tasks, i
     mediaServiceName: 'media',
     logGroup: new logs.LogGroup(stack, 'L'),
     adminToken: new secretsmanager.Secret(stack, 'S'),
-    drainDelaySeconds: 15,
-    drainTimeoutSeconds: 60,
+    drainDelaySeconds: 25,
+    drainTimeoutSeconds: 55,
     minTasks: 2,
     maxTasks: 20,
   }
-  t.throws(() => new RouterService(stack, 'A', { ...base, drainTimeoutSeconds: 100 }), /<= 120/)
+  t.throws(() => new RouterService(stack, 'A', { ...base, drainTimeoutSeconds: 60 }), /<= 120; got 125/, 'in-flight HTTP counts: 25 + 30 + 60 + 10')
   t.throws(() => new RouterService(stack, 'B', { ...base, minTasks: 1 }), /minTasks/)
   t.doesNotThrow(() => new RouterService(stack, 'C2', base))
 })

@@ -11,6 +11,19 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2'
 /** ALB's maximum connection idle timeout, in seconds. */
 export const ALB_MAX_IDLE_TIMEOUT_SECONDS = 4000
 
+/** The router target group's health check. */
+export const ROUTER_HEALTH_CHECK = { intervalSeconds: 10, timeoutSeconds: 5, healthyThresholdCount: 2, unhealthyThresholdCount: 2 } as const
+
+/**
+ * Seconds after /health turns 503 by which the ALB has marked the target
+ * unhealthy: `unhealthyThresholdCount` failed checks `intervalSeconds` apart,
+ * plus one check's `timeoutSeconds` for a check that was in flight when
+ * /health turned. The router's drain delay must be at least this.
+ */
+export function albMarksUnhealthyWithinSeconds(hc: typeof ROUTER_HEALTH_CHECK = ROUTER_HEALTH_CHECK): number {
+  return hc.intervalSeconds * hc.unhealthyThresholdCount + hc.timeoutSeconds
+}
+
 /** Props of {@link Edge}. */
 export interface EdgeProps {
   /** VPC to place the load balancer in. */
@@ -83,10 +96,10 @@ export class Edge extends Construct {
       healthCheck: {
         path: props.healthCheckPath,
         healthyHttpCodes: '200',
-        interval: Duration.seconds(10),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 2,
+        interval: Duration.seconds(ROUTER_HEALTH_CHECK.intervalSeconds),
+        timeout: Duration.seconds(ROUTER_HEALTH_CHECK.timeoutSeconds),
+        healthyThresholdCount: ROUTER_HEALTH_CHECK.healthyThresholdCount,
+        unhealthyThresholdCount: ROUTER_HEALTH_CHECK.unhealthyThresholdCount,
       },
     })
 

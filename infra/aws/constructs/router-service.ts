@@ -8,9 +8,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
+import { MAX_STOP_TIMEOUT_SECONDS, STOP_TIMEOUT_MARGIN_SECONDS, drainHttpTimeoutSeconds, routerStopTimeoutSeconds } from '../router-drain.js'
 
-/** Seconds added to the drain for the container stop timeout, so SIGKILL never cuts the drain short. */
-export const STOP_TIMEOUT_MARGIN_SECONDS = 10
 
 /** Props of {@link RouterService}. */
 export interface RouterServiceProps {
@@ -71,8 +70,10 @@ export class RouterService extends Construct {
   constructor(scope: Construct, id: string, props: RouterServiceProps) {
     super(scope, id)
     const { drainDelaySeconds, drainTimeoutSeconds } = props
-    const stopTimeoutSeconds = drainDelaySeconds + drainTimeoutSeconds + STOP_TIMEOUT_MARGIN_SECONDS
-    if (stopTimeoutSeconds > 120) throw new Error(`RouterService: drainDelaySeconds + drainTimeoutSeconds + ${STOP_TIMEOUT_MARGIN_SECONDS} must be <= 120; got ${stopTimeoutSeconds}`)
+    const stopTimeoutSeconds = routerStopTimeoutSeconds(drainDelaySeconds, drainTimeoutSeconds)
+    if (stopTimeoutSeconds > MAX_STOP_TIMEOUT_SECONDS) {
+      throw new Error(`RouterService: drainDelaySeconds + min(30, drainTimeoutSeconds) + drainTimeoutSeconds + ${STOP_TIMEOUT_MARGIN_SECONDS} must be <= ${MAX_STOP_TIMEOUT_SECONDS}; got ${stopTimeoutSeconds}`)
+    }
     if (props.minTasks < 2 || props.maxTasks < props.minTasks) throw new Error(`RouterService: need 2 <= minTasks <= maxTasks; got ${props.minTasks}..${props.maxTasks}`)
 
     // DiscoverInstances and DiscoverInstancesRevision have no resource type in
@@ -125,8 +126,7 @@ export class RouterService extends Construct {
         DNS_SERVERS: (props.dnsServers ?? ['169.254.169.253']).join(','),
         DRAIN_DELAY_MS: String(drainDelaySeconds * 1000),
         DRAIN_TIMEOUT_MS: String(drainTimeoutSeconds * 1000),
-        // In-flight plain HTTP gets at most 30 s of the drain window.
-        DRAIN_HTTP_TIMEOUT_MS: String(Math.min(30, drainTimeoutSeconds) * 1000),
+        DRAIN_HTTP_TIMEOUT_MS: String(drainHttpTimeoutSeconds(drainTimeoutSeconds) * 1000),
       },
       secrets: { ADMIN_TOKEN: ecs.Secret.fromSecretsManager(props.adminToken) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'router' }),

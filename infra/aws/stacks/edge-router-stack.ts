@@ -11,11 +11,12 @@ import type { EnvironmentConfig } from '../config.js'
 import { Compute, DYNAMIC_HOST_PORTS } from '../constructs/compute.js'
 import { DeploymentService } from '../constructs/deployment-service.js'
 import { Discovery } from '../constructs/discovery.js'
-import { Edge } from '../constructs/edge.js'
+import { Edge, albMarksUnhealthyWithinSeconds } from '../constructs/edge.js'
 import { MediaNodeService } from '../constructs/media-node-service.js'
 import { Network } from '../constructs/network.js'
 import { Observability } from '../constructs/observability.js'
-import { RouterService, STOP_TIMEOUT_MARGIN_SECONDS } from '../constructs/router-service.js'
+import { RouterService } from '../constructs/router-service.js'
+import { routerStopTimeoutSeconds } from '../router-drain.js'
 
 /** Props of {@link EdgeRouterStack}. */
 export interface EdgeRouterStackProps extends StackProps {
@@ -55,13 +56,18 @@ export class EdgeRouterStack extends Stack {
     })
     const { vpc } = this.network
 
+    // The router keeps serving for drainDelaySeconds after SIGTERM with /health
+    // 503: long enough for the ALB's health check to mark it unhealthy first.
+    if (config.drainDelaySeconds < albMarksUnhealthyWithinSeconds()) {
+      throw new Error(`drainDelaySeconds (${config.drainDelaySeconds}) must be >= ${albMarksUnhealthyWithinSeconds()}: the router target group's health check (interval × unhealthy threshold + timeout) must see /health 503 before the router stops accepting`)
+    }
     const drainSeconds = config.drainDelaySeconds + config.drainTimeoutSeconds
     this.compute = new Compute(this, 'Compute', {
       vpc,
       subnets: this.network.privateSubnets,
       router: { instanceType: config.routerInstanceType, minCapacity: 2, maxCapacity: Math.max(2, config.routerMaxTasks) },
       workload: { instanceType: config.workloadInstanceType, minCapacity: 1, maxCapacity: 50 },
-      agentStopTimeoutSeconds: drainSeconds + STOP_TIMEOUT_MARGIN_SECONDS,
+      agentStopTimeoutSeconds: routerStopTimeoutSeconds(config.drainDelaySeconds, config.drainTimeoutSeconds),
     })
 
     this.discovery = new Discovery(this, 'Discovery', { vpc, namespaceName: config.namespaceName })

@@ -14,6 +14,19 @@ export interface DrainOptions {
   readonly closeGraceMs?: number
 }
 
+/** What the hard limit adds to the drain timeouts (the 1001 close grace and closing fit in it). */
+export const DRAIN_HARD_LIMIT_MARGIN_MS = 10_000
+
+/**
+ * The longest a drain may take before the process gives up and exits 1: the
+ * delay, in-flight HTTP and WebSockets are waited for one after the other,
+ * plus the margin. A container stop timeout at least this long never SIGKILLs
+ * a draining router.
+ */
+export function drainHardLimitMs(opts: Pick<DrainOptions, 'delayMs' | 'httpTimeoutMs' | 'timeoutMs'>): number {
+  return opts.delayMs + opts.httpTimeoutMs + opts.timeoutMs + DRAIN_HARD_LIMIT_MARGIN_MS
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 async function until(cond: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
