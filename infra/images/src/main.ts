@@ -58,6 +58,8 @@ async function main(): Promise<number> {
   const base = nodeBaseOf([router, mediaNode].map((i) => readFileSync(join(ROOT, i.dockerfile), 'utf8')))
   const recipeDir = join(ROOT, 'infra', 'images', 'base')
   const recipe = baseRecipe(base, recipeDir)
+  // Left over by an interrupted run: would otherwise outlive this run's clean-up.
+  await podman.run(['rmi', '--force', '--ignore', router.ref, mediaNode.ref])
   const imagesBefore = await podman.imageIds()
   const containers: string[] = []
   try {
