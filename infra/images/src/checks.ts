@@ -78,6 +78,20 @@ async function start(ctx: CheckContext, name: string, image: ImageUnderTest, env
   await ctx.podman.must(['run', '--detach', '--name', name, '--network=host', '--stop-timeout', String(image.stopTimeoutSeconds), ...envArgs, ...extra, image.ref])
 }
 
+/** Wait until the container logs `msg` (its own "listening" line), or fail with its log. */
+async function waitForLog(podman: Podman, name: string, msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const line = (await logLines(podman, name)).find((l) => l.msg === msg)
+    if (line !== undefined) return line
+    if (!(await running(podman, name)) || Date.now() > deadline) {
+      const r = await podman.run(['logs', '--tail', '20', name])
+      throw new Error(`${name} never logged "${msg}" (${(await running(podman, name)) ? 'timed out' : 'exited'}):\n${r.stdout}${r.stderr}`)
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
 /** Whether the container has not exited yet (running, or stopping: draining after SIGTERM). */
 async function running(podman: Podman, name: string): Promise<boolean> {
   const r = await podman.run(['inspect', '--format', '{{.State.Status}}', name])
@@ -125,7 +139,9 @@ export async function runChecks(t: Test, ctx: CheckContext): Promise<void> {
   const lock = lockPackages(readFileSync(join(ctx.root, 'package-lock.json'), 'utf8'))
   for (const image of [ctx.router, ctx.mediaNode]) await t.test(`${image.dockerfile}: image`, (t) => imageChecks(t, ctx, image, lock))
 
-  const [nodePort, nodeAdminPort, routerPort, routerAdminPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
+  const ports = new Set<number>()
+  for (let i = 0; i < 4; i++) ports.add(await freePort(ports))
+  const [nodePort = 0, nodeAdminPort = 0, routerPort = 0, routerAdminPort = 0] = ports
   const upstream = await startEchoUpstream()
   const dir = mkdtempSync(join(tmpdir(), 'images-test-'))
   t.teardown(() => {
@@ -139,7 +155,8 @@ export async function runChecks(t: Test, ctx: CheckContext): Promise<void> {
 
   await t.test(`${ctx.mediaNode.dockerfile}: running container`, async (t) => {
     await start(ctx, node, ctx.mediaNode, { HOST: '127.0.0.1', PORT: String(nodePort), ADMIN_PORT: String(nodeAdminPort), NODE_ID: 'test-node', CLOUDMAP_REGISTER: 'false' })
-    await waitForStatus(`${nodeUrl}/health`, 200, () => running(ctx.podman, node), 60_000)
+    const listening = await waitForLog(ctx.podman, node, 'media node listening', 60_000)
+    t.equal(listening.port, nodePort, `the media node listens on ${nodePort}`)
     const health = await get(`${nodeUrl}/health`)
     t.equal(health.status, 200, 'GET /health 200')
     t.match(health.body, /"ok"/)
@@ -161,7 +178,8 @@ export async function runChecks(t: Test, ctx: CheckContext): Promise<void> {
       { HOST: '127.0.0.1', ADMIN_HOST: '127.0.0.1', PORT: String(routerPort), ADMIN_PORT: String(routerAdminPort), DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: '/etc/edge-router/static.json' },
       ['--volume', `${staticFile}:/etc/edge-router/static.json:ro`],
     )
-    await waitForStatus(`${routerUrl}/health`, 200, () => running(ctx.podman, router), 60_000)
+    const listening = await waitForLog(ctx.podman, router, 'router listening', 60_000)
+    t.match(listening, { port: routerPort, adminPort: routerAdminPort, discovery: 'static' }, `the router listens on ${routerPort} (admin ${routerAdminPort}), static discovery`)
     t.equal((await get(`${routerUrl}/health`)).status, 200, 'GET /health 200')
 
     const proxied = await get(`${routerUrl}/services/echo/hello?x=1`)

@@ -1,7 +1,8 @@
 // Real clients for the running containers: HTTP with Node's fetch, WebSockets
-// with `ws`, a free port on 127.0.0.1, and a real upstream that answers with
-// what it received.
+// with `ws`, free ports for containers on the host network, and a real
+// upstream that answers with what it received.
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -50,15 +51,44 @@ export async function echo(ws: WebSocket, text: string): Promise<string> {
   return Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString()
 }
 
-/** A free TCP port on 127.0.0.1 (bind port 0, read it, close). */
-export async function freePort(): Promise<number> {
+/** The kernel's range for ephemeral ports (what `listen(0)` and outgoing connections get). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (low !== undefined && high !== undefined && low > 0) return [low, high]
+  } catch {
+    // not Linux: the common default
+  }
+  return [32768, 60999]
+}
+
+/** Whether `port` can be listened on at 0.0.0.0 right now. */
+async function canListen(port: number): Promise<boolean> {
   const srv = createServer()
-  srv.listen(0, '127.0.0.1')
-  await once(srv, 'listening')
-  const { port } = srv.address() as AddressInfo
-  srv.close()
-  await once(srv, 'close')
-  return port
+  const ok = await new Promise<boolean>((resolve) => {
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '0.0.0.0', () => resolve(true))
+  })
+  if (ok) {
+    srv.close()
+    await once(srv, 'close')
+  }
+  return ok
+}
+
+/**
+ * A free TCP port below the ephemeral range, for a container on the host
+ * network. Ports from `listen(0)` would race every other process on the
+ * machine between our check and the container's bind; these do not.
+ */
+export async function freePort(taken: ReadonlySet<number> = new Set()): Promise<number> {
+  const [low] = ephemeralRange()
+  const from = Math.max(1024, low - 12_000)
+  for (let i = 0; i < 200; i++) {
+    const port = from + Math.floor(Math.random() * (low - from))
+    if (!taken.has(port) && (await canListen(port))) return port
+  }
+  throw new Error(`no free port in ${from}..${low - 1}`)
 }
 
 /** What the upstream saw of one request. */

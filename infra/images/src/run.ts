@@ -26,18 +26,21 @@ const SIGNALS: Readonly<Record<string, number>> = { SIGINT: 2, SIGKILL: 9, SIGTE
 /** Run `cmd args…` and resolve when it exits (never rejects for a non-zero exit). */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe'
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: [stdin, 'pipe', 'pipe'] })
     const out: Buffer[] = []
     const err: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.stdout?.on('data', (d: Buffer) => out.push(d))
+    child.stderr?.on('data', (d: Buffer) => err.push(d))
     child.once('error', reject)
     child.once('close', (code, signal) => {
       const stdout = Buffer.concat(out).toString()
       const stderr = Buffer.concat(err).toString()
       resolve({ code: code ?? 128 + (SIGNALS[signal ?? ''] ?? 0), stdout, stderr })
     })
-    child.stdin.end(opts.input ?? '')
+    // A program may exit without reading its input: EPIPE is not our error.
+    child.stdin?.on('error', () => undefined)
+    child.stdin?.end(opts.input)
   })
 }
 
