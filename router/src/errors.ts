@@ -84,3 +84,43 @@ export class UpstreamBusyError extends RouterError {
     this.name = 'UpstreamBusyError'
   }
 }
+
+/** A request body over MAX_BODY_BYTES (declared, or counted as it arrives). */
+export class PayloadTooLargeError extends RouterError {
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`, 'PAYLOAD_TOO_LARGE', 413)
+    this.name = 'PayloadTooLargeError'
+  }
+}
+
+/** The client stopped sending its request body, or sent it too slowly. */
+export class RequestTimeoutError extends RouterError {
+  constructor(message: string) {
+    super(message, 'REQUEST_TIMEOUT', 408)
+    this.name = 'RequestTimeoutError'
+  }
+}
+
+/** A request target the router refuses: a fragment, or a path climbing above its route prefix. */
+export class InvalidRequestTargetError extends RouterError {
+  constructor(message: string) {
+    super(message, 'INVALID_REQUEST_TARGET', 400)
+    this.name = 'InvalidRequestTargetError'
+  }
+}
+
+/** No Host on HTTP/1.1, or more than one. */
+export class InvalidHostError extends RouterError {
+  constructor(message: string) {
+    super(message, 'INVALID_HOST', 400)
+    this.name = 'InvalidHostError'
+  }
+}
+
+/** CONNECT and TRACE are not proxied. */
+export class MethodNotAllowedError extends RouterError {
+  constructor(method: string, allow: string) {
+    super(`${method} is not supported`, 'METHOD_NOT_ALLOWED', 405, { allow })
+    this.name = 'MethodNotAllowedError'
+  }
+}

@@ -10,7 +10,7 @@ import { Agent } from 'undici'
 import type { RouterConfig } from './config.js'
 import type { DiscoveryCache } from './discovery/cache.js'
 import { targetKey, type Endpoint } from './discovery/discovery.js'
-import { NoHealthyEndpointError, RouterError } from './errors.js'
+import { NoHealthyEndpointError, PayloadTooLargeError, RouterError } from './errors.js'
 import type { Logger } from './log.js'
 import { statusClass, type RouterMetrics, type WsCloseReason } from './admin/metrics.js'
 import type { Balancer } from './balancing/balancer.js'
@@ -18,7 +18,8 @@ import { endpointKey, type LoadTracker } from './balancing/load-tracker.js'
 import type { OutlierDetector } from './balancing/outlier.js'
 import { eligibleEndpoints, isDraining } from './balancing/eligibility.js'
 import { matchRoute, type RouteMatch, type RouteTable } from './routing/routes.js'
-import { HttpForwarder, PayloadTooLargeError, type ForwardResult } from './proxy/http.js'
+import { checkHost, checkMethod } from './routing/request-target.js'
+import { HttpForwarder, type ForwardResult } from './proxy/http.js'
 import { ClientAbort } from './proxy/client-abort.js'
 import { WebSocketProxy } from './proxy/websocket.js'
 import type { Tunnel } from './proxy/tunnel.js'
@@ -91,12 +92,16 @@ export class MainServer {
         requestTimeout: c.client.requestTimeoutMs,
         keepAliveTimeout: c.client.keepAliveTimeoutMs,
         noDelay: true,
+        // A missing Host is refused by the router (JSON 400), not by Node's bare 400.
+        requireHostHeader: false,
         connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(c.client.headersTimeoutMs / 4))),
       },
       (req, res) => void this.#onRequest(req, res),
     )
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#onUpgrade(req, socket, head))
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket))
+    // CONNECT never reaches the request handler; without this Node would close the socket without a word.
+    this.server.on('connect', (req: IncomingMessage, socket: Duplex) => this.#onConnect(req, socket))
   }
 
   /** In-flight HTTP requests (for draining). */
@@ -148,6 +153,8 @@ export class MainServer {
       }
     })
     try {
+      checkMethod(req.method ?? '')
+      checkHost(req.httpVersion, req.rawHeaders)
       if (AllocationHandler.matches(url)) {
         routeName = 'allocate'
         await this.#allocation.handle(req, res, requestId)
@@ -173,13 +180,15 @@ export class MainServer {
           ctx,
           (exclude) => {
             const p = balancer.pick(key, endpoints, exclude)
-            if (p !== undefined) {
+            // Balancers fall back to excluded instances when no other is left; a retry there only doubles the wait.
+            if (p !== undefined && !exclude.has(p.id)) {
               endpoint = p
               attempts++
               picked.push(p)
               load.start(p)
+              return p
             }
-            return p
+            return undefined
           },
           (ep, failure) => this.#attemptFailed(routeName, ep, failure.reason, failure.beforeSend),
           abort,
@@ -345,6 +354,21 @@ export class MainServer {
       durationMs: Math.round(performance.now() - f.started),
       upstream: f.endpoint !== undefined ? endpointKey(f.endpoint) : undefined,
     })
+  }
+
+  /** CONNECT: 405 with Allow, as JSON on the raw socket. */
+  #onConnect(req: IncomingMessage, socket: Duplex): void {
+    socket.on('error', destroySelf)
+    const requestId = requestIdFrom(req.headers)
+    let err: RouterError
+    try {
+      checkMethod(req.method ?? '')
+      err = new RouterError('unexpected CONNECT', 'BAD_REQUEST', 400)
+    } catch (e) {
+      err = e instanceof RouterError ? e : new RouterError('internal error', 'INTERNAL', 500)
+    }
+    this.#d.metrics.observeRequest('none', err.statusCode, 0)
+    writeRawError(socket, err.statusCode, err.toBody(), { ...err.headers, 'x-request-id': requestId })
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {

@@ -5,8 +5,6 @@
 // node answered 504 after 2 × UPSTREAM_CONNECT_TIMEOUT_MS (4.3–4.9 s instead
 // of ≈ 2 s). Here the instance refuses connections (same path as a connect
 // timeout: a failure before send), and the access log must show one attempt.
-// Marked todo until the upstream rework (issue 13) decides the retry; remove
-// the todo then.
 
 import t from 'tap'
 import { createServer, type AddressInfo } from 'node:net'
@@ -24,7 +22,6 @@ async function closedPort(): Promise<number> {
 
 t.test(
   'a failure before send on the only instance is not retried on it',
-  { todo: 'issue 13: proxy/http.ts retries on the same instance when it is the only one' },
   async (t) => {
     const port = await closedPort()
     const file = staticDiscoveryFile({ media: [{ id: 'n1', port }], one: [{ id: 'one-1', port }] })

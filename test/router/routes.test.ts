@@ -1,7 +1,7 @@
 import t from 'tap'
 import { defaultRoutes, matchRoute } from '../../router/src/routing/routes.js'
 import { isDnsLabel } from '../../router/src/routing/dns-label.js'
-import { InvalidCaptureError, NoRouteError } from '../../router/src/errors.js'
+import { InvalidCaptureError, InvalidRequestTargetError, NoRouteError } from '../../router/src/errors.js'
 
 const table = defaultRoutes({ mediaService: 'media', stripPrefix: true })
 
@@ -32,9 +32,27 @@ t.test('matches both templates and strips the prefix', async (t) => {
 })
 
 t.test('no strip keeps the path', async (t) => {
-  const m = matchRoute(defaultRoutes({ mediaService: 'media', stripPrefix: false }), '/services/d/a')
+  const noStrip = defaultRoutes({ mediaService: 'media', stripPrefix: false })
+  const m = matchRoute(noStrip, '/services/d/a')
   t.equal(m.upstreamPath, '/services/d/a')
   t.equal(m.strippedPrefix, '')
+  t.equal(matchRoute(noStrip, '/services/d').upstreamPath, '/services/d')
+  t.equal(matchRoute(noStrip, '/services/d/a/../b?x').upstreamPath, '/services/d/b?x', 'dot segments resolved after the capture')
+  t.throws(() => matchRoute(noStrip, '/services/d/../e/x'), InvalidRequestTargetError, 'climbing out of the capture')
+})
+
+t.test('dot segments after the capture are resolved; climbing above it and fragments are 400', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['/services/d/a/../b', '/b'],
+    ['/services/d/a/%2e%2e/b', '/b'],
+    ['/services/d/./a/.', '/a/'],
+    ['/services/d/a/..?q=..', '/?q=..'],
+    ['/media/n1/ws/../status', '/status'],
+  ]
+  for (const [url, path] of cases) t.equal(matchRoute(table, url).upstreamPath, path, `${url} → ${path}`)
+  for (const url of ['/services/x/../../media/y', '/services/x/..', '/services/x/%2E%2E/y', '/media/n1/a/../../b', '/services/d#f', '/services/d/a#f', '/nope#f']) {
+    t.throws(() => matchRoute(table, url), InvalidRequestTargetError, url)
+  }
 })
 
 t.test('invalid captures are 400, unknown paths 404', async (t) => {

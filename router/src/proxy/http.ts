@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Transform, type TransformCallback } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { Endpoint } from '../discovery/discovery.js'
-import { RouterError, UpstreamBusyError } from '../errors.js'
+import { PayloadTooLargeError, UpstreamBusyError } from '../errors.js'
 import { endpointKey } from '../balancing/load-tracker.js'
 import { upstreamRequestHeaders, type ForwardContext } from './headers.js'
 import { UpstreamOrigins, type UpstreamOptions, type UpstreamStats } from './upstream/origins.js'
@@ -25,13 +25,6 @@ export interface HttpForwarderOptions extends UpstreamOptions {
   readonly maxBodyBytes: number
   /** Retry-After (seconds) sent with 503 UPSTREAM_BUSY. */
   readonly busyRetryAfterSeconds: number
-}
-
-export class PayloadTooLargeError extends RouterError {
-  constructor(limit: number) {
-    super(`request body exceeds ${limit} bytes`, 'PAYLOAD_TOO_LARGE', 413)
-    this.name = 'PayloadTooLargeError'
-  }
 }
 
 /** Counts body bytes of requests without Content-Length and fails past the limit. */
@@ -96,6 +89,7 @@ export class HttpForwarder {
     res: ServerResponse,
     path: string,
     ctx: ForwardContext,
+    /** An instance not in `exclude`, or undefined when none is left. */
     pick: (exclude: ReadonlySet<string>) => Endpoint | undefined,
     onAttemptFailed: (endpoint: Endpoint, failure: ClassifiedUpstreamError) => void,
     /** Fired by the caller when the client goes away before the response is done. */

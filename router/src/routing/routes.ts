@@ -5,6 +5,7 @@
 import type { Target } from '../discovery/discovery.js'
 import { InvalidCaptureError, NoRouteError } from '../errors.js'
 import { isDnsLabel } from './dns-label.js'
+import { checkNoFragment, resolveDotSegments } from './request-target.js'
 
 /** One route template, e.g. `/media/:nodeId/*`. */
 export interface RouteTemplate {
@@ -76,9 +77,12 @@ export function defaultRoutes(opts: { mediaService: string; stripPrefix: boolean
 
 /**
  * Match a request-target (origin form: path plus optional query) against the table.
- * Throws NoRouteError (404) or InvalidCaptureError (400); never touches the network.
+ * Throws NoRouteError (404), InvalidCaptureError (400) or InvalidRequestTargetError
+ * (400: a fragment, or dot segments climbing above `<prefix><capture>`, which are
+ * otherwise resolved before forwarding); never touches the network.
  */
 export function matchRoute(table: RouteTable, url: string): RouteMatch {
+  checkNoFragment(url)
   if (url.charCodeAt(0) !== 47 /* '/' */) throw new NoRouteError(table.formats)
   for (const route of table.templates) {
     if (!url.startsWith(route.prefix)) continue
@@ -91,14 +95,17 @@ export function matchRoute(table: RouteTable, url: string): RouteMatch {
     }
     const capture = url.slice(start, end)
     if (!isDnsLabel(capture)) throw new InvalidCaptureError(route.param)
-    const rest = url.slice(end)
+    const raw = url.slice(end)
+    // What follows the capture, as a path of its own: '' → '/', '?q' → '/?q'; then its dot segments resolved.
+    const base = raw === '' ? '/' : raw.charCodeAt(0) === 63 ? `/${raw}` : raw
+    const rest = resolveDotSegments(base)
     let upstreamPath: string
     let strippedPrefix = ''
     if (route.stripPrefix) {
       strippedPrefix = url.slice(0, end)
-      upstreamPath = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest
+      upstreamPath = rest
     } else {
-      upstreamPath = url
+      upstreamPath = rest === base ? url : `${url.slice(0, end)}${rest}`
     }
     return { route, capture, target: route.target(capture), upstreamPath, strippedPrefix }
   }
