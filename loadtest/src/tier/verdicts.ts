@@ -412,9 +412,13 @@ export interface BlastInput {
   readonly slowMs: number
 }
 
-/** The other deployment's p99 may grow by at most half plus 10 ms (noise on a shared 2-core machine). */
+/**
+ * The other deployment's p99 may at most double plus 50 ms: the noise of a
+ * shared 2-core machine (short windows, ~10 processes on it) is of that size,
+ * while a deployment that waits behind the slow one shows the 5 s itself.
+ */
 export function blastLimitMs(p99Before: number): number {
-  return Math.round(p99Before * 1.5 + 10)
+  return Math.round(p99Before * 2 + 50)
 }
 
 /** Blast radius: one deployment answering in 5 s does not raise the other's latency or errors. */
@@ -429,7 +433,7 @@ export function blastRadius(i: BlastInput): ScenarioResult {
     i.during[0],
     i.during[1],
     [
-      { what: `${i.other} p99 while ${i.slow} is slow`, measured: fmtMs(during.p99), line: `≤ ${limit} ms (1.5 × ${fmtMs(before.p99)} before + 10)`, pass: Number.isFinite(during.p99) && during.p99 <= limit },
+      { what: `${i.other} p99 while ${i.slow} is slow`, measured: fmtMs(during.p99), line: `≤ ${limit} ms (2 × ${fmtMs(before.p99)} before + 50)`, pass: Number.isFinite(during.p99) && during.p99 <= limit },
       countCheck(`${i.other} requests failed`, during.failed),
       { what: `${i.slow} p50 (the fault is on)`, measured: fmtMs(slow.p50), line: `≥ ${i.slowMs} ms`, pass: Number.isFinite(slow.p50) && slow.p50 >= i.slowMs },
     ],
