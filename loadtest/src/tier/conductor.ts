@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TierLoad } from './load.js'
 import { DEPLOYMENTS, FULL, SHORT, tierHosts } from './plan.js'
-import { crashed, tierDocument, tierSummaryLine, tierTable } from './report.js'
+import { crashed, tierDocument, tierMarkdown, tierSummaryLine, tierTable } from './report.js'
 import { SCENARIOS, rollingRestartScenario, type ScenarioContext } from './scenarios.js'
 import { TierStack } from './stack.js'
 import { judge, type Judged } from './known.js'
@@ -99,6 +99,8 @@ async function main(): Promise<number> {
     loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
   })
   writeFileSync(jsonPath, `${JSON.stringify(doc, null, 2)}\n`)
+  // The same table as Markdown, for loadtest/TIER.md.
+  writeFileSync(join(runDir, 'tier.md'), `${tierMarkdown(results)}\n`)
   // Raw events for digging into a result: every session event, every failed HTTP answer.
   const raw = [...load.ws.map((e) => JSON.stringify(e)), ...load.http.filter((e) => e.status === 0 || e.status >= 400).map((e) => JSON.stringify({ kind: 'http-failed', ...e }))]
   writeFileSync(join(runDir, 'events.jsonl'), `${raw.join('\n')}\n`)
