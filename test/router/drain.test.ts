@@ -18,7 +18,7 @@ t.test('SIGTERM drains HTTP and WebSockets, then exits 0', async (t) => {
     await node.close()
   })
   const file = staticDiscoveryFile({ dep: [{ id: 'a', port: slow.port }], media: [{ id: 'node-1', port: node.port }] })
-  const rp = await startRouterProcess({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file, DRAIN_DELAY_MS: '800', DRAIN_HTTP_TIMEOUT_MS: '5000', DRAIN_TIMEOUT_MS: '1500' })
+  const rp = await startRouterProcess({ DISCOVERY_MODE: 'static', STATIC_DISCOVERY_FILE: file, DRAIN_DELAY_MS: '2000', DRAIN_HTTP_TIMEOUT_MS: '5000', DRAIN_TIMEOUT_MS: '3000' })
   t.teardown(() => rp.stop('SIGKILL'))
   const base = `http://127.0.0.1:${rp.port}`
   t.equal((await request(`${base}/health`)).statusCode, 200)
@@ -35,7 +35,8 @@ t.test('SIGTERM drains HTTP and WebSockets, then exits 0', async (t) => {
   )
   const closes = clients.map((ws) => new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code: number, reason: Buffer) => r({ code, reason: reason.toString() }))))
   const inflight = request(`${base}/services/dep/slow`).then(async (r) => ({ status: r.statusCode, body: await r.body.text() }))
-  await new Promise((r) => setTimeout(r, 200)) // the request is now at the upstream
+  // SIGTERM only once the request is at the upstream (which holds it 1.5 s).
+  while (slow.hits === 0) await new Promise((r) => setTimeout(r, 10))
 
   rp.child.kill('SIGTERM')
   // Signals arrive asynchronously: wait for the router to say it saw it, then
