@@ -27,6 +27,7 @@ import { SessionHub } from './sessions.js'
 import { TaskProtection } from './task-protection.js'
 import type { TaskProtectionOptions } from './task-protection.js'
 import { errorMessage } from './guards.js'
+import type { Timers } from './timers.js'
 
 export interface MediaNodeOptions {
   /** The node's id: a DNS label, registered as the Cloud Map InstanceId. */
@@ -41,6 +42,8 @@ export interface MediaNodeOptions {
   sendBufferLimitBytes?: number
   /** Ping interval; a peer silent for a whole interval is dropped. 0 disables. Default 30 s. */
   heartbeatIntervalMs?: number
+  /** Clock of the heartbeat. Default: Node's timers; tests pass a fake clock. */
+  timers?: Timers
   /** How long a server-initiated close handshake may take before the socket is destroyed. Default 5 s. */
   closeTimeoutMs?: number
   /** Retry-After (seconds) sent with 503 while STARTING or DRAINING. Default 5. */
@@ -161,6 +164,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   const hub = new SessionHub({
     sendBufferLimitBytes: settings.sendBufferLimitBytes,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    ...(options.timers !== undefined ? { timers: options.timers } : {}),
     closeTimeoutMs: settings.closeTimeoutMs,
     onConnectionsChanged: (n) => protection.update(n),
     log,

@@ -7,6 +7,8 @@
 import { WebSocket } from 'ws'
 import type { RawData } from 'ws'
 import type { Logger } from './log.js'
+import { realTimers } from './timers.js'
+import type { TimerHandle, Timers } from './timers.js'
 
 /** Close code sent to a consumer that cannot keep up ("Try Again Later"). */
 export const CLOSE_SLOW_CONSUMER = 1013
@@ -21,6 +23,8 @@ export interface SessionHubOptions {
   sendBufferLimitBytes: number
   /** Ping every peer this often; a peer that has not answered the previous ping is terminated. 0 turns the heartbeat off. */
   heartbeatIntervalMs: number
+  /** Clock of the heartbeat. Default: Node's timers (unref'd). */
+  timers?: Timers
   /** After the node sends a close frame, terminate the socket if the close handshake has not finished within this time. */
   closeTimeoutMs: number
   /** Called after every join and every connection end with the new number of open connections. */
@@ -64,14 +68,22 @@ export class SessionHub {
   readonly #options: SessionHubOptions
   readonly #rooms = new Map<string, Set<Peer>>()
   readonly #peers = new Set<Peer>()
-  readonly #heartbeat: NodeJS.Timeout | undefined
+  #heartbeat: TimerHandle | undefined
+  #stopped = false
 
   constructor(options: SessionHubOptions) {
     this.#options = options
-    if (options.heartbeatIntervalMs > 0) {
-      this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatIntervalMs)
-      this.#heartbeat.unref()
-    }
+    this.#scheduleBeat()
+  }
+
+  /** The next heartbeat, on the injected clock (a fake one in tests). */
+  #scheduleBeat(): void {
+    const every = this.#options.heartbeatIntervalMs
+    if (every <= 0 || this.#stopped) return
+    this.#heartbeat = (this.#options.timers ?? realTimers).setTimeout(() => {
+      this.#beat()
+      this.#scheduleBeat()
+    }, every)
   }
 
   /** Open connections. */
@@ -134,13 +146,15 @@ export class SessionHub {
 
   /** Destroys every connection at once and stops the heartbeat. */
   terminateAll(): void {
-    clearInterval(this.#heartbeat)
+    this.#stopped = true
+    this.#heartbeat?.cancel()
     for (const peer of this.#peers) peer.ws.terminate()
   }
 
   /** Stops the heartbeat. Open connections are left alone. */
   stop(): void {
-    clearInterval(this.#heartbeat)
+    this.#stopped = true
+    this.#heartbeat?.cancel()
   }
 
   #relay(from: Peer, data: RawData, isBinary: boolean): void {

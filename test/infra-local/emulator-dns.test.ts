@@ -27,8 +27,8 @@ async function rejectsCode(t: TapTest, promise: Promise<unknown>, code: string, 
   }
 }
 
-/** One UDP exchange; resolves with the decoded answer or undefined after `ms`. */
-function udpExchange(emu: Emulator, message: Buffer, ms = 1000): Promise<dnsPacket.DecodedPacket | undefined> {
+/** One UDP exchange; resolves with the decoded answer or undefined after `ms` (generous by default: a busy machine may answer late). */
+function udpExchange(emu: Emulator, message: Buffer, ms = 10_000): Promise<dnsPacket.DecodedPacket | undefined> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4')
     socket.on('error', () => {

@@ -3,6 +3,7 @@
 // the heartbeat drops a peer that does not answer pings.
 
 import t from 'tap'
+import { FakeClock } from './fixtures/fake-clock.js'
 import { closed, collect, openClient, startTestNode, waitFor } from './helpers.js'
 import type { Socket } from 'node:net'
 
@@ -71,23 +72,35 @@ t.test('the slow consumer gets the 1013 close frame once it reads again', async 
 })
 
 t.test('the heartbeat terminates a peer that does not answer pings', async (t) => {
-  // Short enough to be quick, long enough that a loaded machine still answers pings within one interval.
-  const { node, url, logs } = await startTestNode(t, { heartbeatIntervalMs: 300 })
-  const alive = await openClient(t, url('/ws/hb'))
+  // A fake clock: beats happen when the test says, so a loaded machine cannot make a live peer look dead.
+  const clock = new FakeClock()
+  const interval = 30_000
+  const { node, url, logs } = await startTestNode(t, { heartbeatIntervalMs: interval, timers: clock })
+  const alive = await openClient(t, url('/ws/hb?echo=1'))
   const dead = await openClient(t, url('/ws/hb'), { autoPong: false })
   let deadPings = 0
   let alivePings = 0
   dead.on('ping', () => deadPings++)
   alive.on('ping', () => alivePings++)
-  const { code } = await closed(dead)
-  t.equal(code, 1006, 'terminated without a close frame')
-  t.ok(deadPings >= 1, 'it was pinged first')
+  const echoes = collect(alive)
+  /** One beat, then a round trip on the live socket: its pong (sent before) has reached the node. */
+  const beat = async (n: number): Promise<void> => {
+    clock.tick(interval)
+    await waitFor(() => alivePings >= n, `ping ${n} reached the live peer`)
+    alive.send(`after ping ${n}`)
+    await waitFor(() => echoes.length >= n, `echo ${n}`)
+  }
+  await beat(1)
+  t.equal(deadPings, 1, 'both were pinged')
+  t.equal(node.status().activeConnections, 2, 'nobody is dropped on the first ping')
+  const { code } = await Promise.all([closed(dead), beat(2)]).then(([c]) => c)
+  t.equal(code, 1006, 'the silent peer is terminated without a close frame at the next beat')
   const ended = () => logs.find((e) => e['msg'] === 'connection closed')
   await waitFor(() => ended() !== undefined, 'connection end logged')
   t.match(ended(), { closeCode: 1006, closeReason: 'heartbeat timeout', closedBy: 'server' })
-  // The answering peer survives several more intervals.
-  const beats = alivePings
-  await waitFor(() => alivePings >= beats + 2, 'two more heartbeats')
+  // The answering peer survives more beats.
+  await beat(3)
+  await beat(4)
   t.equal(alive.readyState, alive.OPEN, 'a peer that answers stays')
   t.equal(node.status().activeConnections, 1)
 })

@@ -38,7 +38,7 @@ function registration(emulator: Emulator, serviceId: string): MediaNodeOptions['
     advertiseIpv4: '127.0.0.1',
     initialRetryDelayMs: 20,
     maxRetryDelayMs: 100,
-    requestTimeoutMs: 300,
+    requestTimeoutMs: 1000,
   }
 }
 
@@ -47,7 +47,7 @@ const retries = (logs: Record<string, unknown>[], error: RegExp): number =>
 
 for (const fault of [
   { name: 'API hang (accepts, never answers)', set: (e: Emulator) => e.setApiFault({ mode: 'hang' }), error: /TimeoutError/ },
-  { name: 'API slower than the request timeout', set: (e: Emulator) => e.setApiFault({ mode: 'slow', delayMs: 1500 }), error: /TimeoutError/ },
+  { name: 'API slower than the request timeout', set: (e: Emulator) => e.setApiFault({ mode: 'slow', delayMs: 5000 }), error: /TimeoutError/ },
   { name: 'API throttling RegisterInstance', set: (e: Emulator) => e.setThrottle(1, ['RegisterInstance']), error: /RequestLimitExceeded/ },
 ]) {
   t.test(`${fault.name}: retried with backoff, last error on /status, ACTIVE once it clears`, async (t) => {
@@ -84,7 +84,7 @@ t.test('child process against a hung API: retries on timeouts, stdout is JSON li
     ADVERTISE_IPV4: '127.0.0.1',
     CLOUDMAP_ENDPOINT: cloud.emulator.apiEndpoint,
     CLOUDMAP_SERVICE_ID: cloud.serviceId,
-    CLOUDMAP_TIMEOUT_MS: '300',
+    CLOUDMAP_TIMEOUT_MS: '1000',
     REGISTER_RETRY_INITIAL_MS: '20',
     REGISTER_RETRY_MAX_MS: '100',
     LOG_LEVEL: 'debug',

@@ -34,11 +34,11 @@ async function setup(t: Test, mode: 'cloudmap' | 'dns', env: Record<string, stri
           CLOUDMAP_ENDPOINT: cm.emulator.apiEndpoint,
           CLOUDMAP_REGION: 'us-east-1',
           CLOUDMAP_REVISION_POLL_MS: '100',
-          CLOUDMAP_TIMEOUT_MS: '300',
+          CLOUDMAP_TIMEOUT_MS: '1000',
           CLOUDMAP_BACKOFF_BASE_MS: '50',
           CLOUDMAP_BACKOFF_MAX_MS: '200',
         }
-      : { DNS_SERVERS: cm.dnsServer, DNS_TIMEOUT_MS: '300', DNS_TRIES: '1' }),
+      : { DNS_SERVERS: cm.dnsServer, DNS_TIMEOUT_MS: '1000', DNS_TRIES: '1' }),
     CACHE_MAX_TTL_MS: '100',
     CACHE_STALE_RETRY_MS: '100',
     ...env,
