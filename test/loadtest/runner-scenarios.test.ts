@@ -91,9 +91,11 @@ t.test('runWsSessions: refused upgrades are failures to open', async (t) => {
 })
 
 t.test('runScenarios: every scenario passes against a healthy fake router', async (t) => {
+  // The drain scenario drains at DRAIN_AT and measures the sessions open by then: on a
+  // loaded machine 100 ms was not enough for any to open (cutRate NaN), so 1.5 s of a 4 s hold.
   const router = await startFakeRouter()
   t.teardown(() => router.close())
-  const options = parseRunnerOptions({ ...LOOSE, BASE_URL: router.baseUrl, DEPLOYMENT_IDS: 'a,b', NODE_IDS: 'n1,n2', CONNECTIONS: '2', SPIKE_VUS: '6', DURATION: '3s', WS_SESSIONS: '4', WS_HOLD: '300ms', WS_MSG_RATE: '20', DRAIN_AT: '100ms' })
+  const options = parseRunnerOptions({ ...LOOSE, BASE_URL: router.baseUrl, DEPLOYMENT_IDS: 'a,b', NODE_IDS: 'n1,n2', CONNECTIONS: '2', SPIKE_VUS: '6', DURATION: '3s', WS_SESSIONS: '4', WS_HOLD: '4s', WS_MSG_RATE: '20', DRAIN_AT: '1500ms' })
   const out = sink()
   const reports = await runScenarios({ baseUrl: router.baseUrl, deployments: ['a', 'b'], mediaNodes: ['n1', 'n2'], drainNode: (id) => router.drainNode(id) }, options, out)
   t.same(reports.map((r) => r.name), ['smoke', 'http-load', 'ws-sessions', 'spike', 'drain'])
