@@ -92,6 +92,12 @@ export interface RouterConfig {
     readonly headersTimeoutMs: number
     /** Whole request (headers + body) must arrive within this; 408 otherwise. */
     readonly requestTimeoutMs: number
+    /** Longest pause between request body chunks (→ 408); 0 = none. */
+    readonly bodyGapTimeoutMs: number
+    /** Minimum average request body rate in bytes/s after the first gap's worth of time (→ 408); 0 = none. */
+    readonly bodyMinRate: number
+    /** Request body bytes read before an upstream connection is taken (whole bodies up to this size). */
+    readonly requestBufferBytes: number
     readonly keepAliveTimeoutMs: number
   }
   readonly websocket: {
@@ -164,6 +170,9 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['MAX_BODY_BYTES', '104857600', 'Max request body size (→ 413); 0 = unlimited.'],
   ['CLIENT_HEADERS_TIMEOUT_MS', '10000', 'Time for a client to send request headers (→ 408).'],
   ['CLIENT_REQUEST_TIMEOUT_MS', '300000', 'Time for a client to send the whole request, body included (→ 408).'],
+  ['CLIENT_BODY_GAP_TIMEOUT_MS', '10000', 'Longest pause between request body chunks (→ 408 REQUEST_TIMEOUT); 0 = none. Time the router itself holds the client back (backpressure) does not count.'],
+  ['CLIENT_BODY_MIN_RATE', '500', 'Minimum average request body rate in bytes/s, after a first CLIENT_BODY_GAP_TIMEOUT_MS of grace (→ 408 REQUEST_TIMEOUT; Apache mod_reqtimeout\'s MinRate); 0 = none.'],
+  ['REQUEST_BUFFER_BYTES', '65536', 'Request body bytes read before an upstream connection is taken: bodies up to this size are read whole first (as nginx\'s request buffering), longer ones start streaming after it; 0 = stream from the first byte.'],
   ['CLIENT_KEEPALIVE_TIMEOUT_MS', '65000', 'Idle keep-alive time of client connections; keep it above the ALB idle timeout.'],
   ['WS_HANDSHAKE_TIMEOUT_MS', '10000', 'Time for the upstream to answer a WebSocket upgrade (→ 504).'],
   ['WS_IDLE_TIMEOUT_MS', '0', 'Close established WebSockets idle this long; 0 = never.'],
@@ -319,6 +328,9 @@ export function loadConfig(env: Env = process.env): RouterConfig {
       maxBodyBytes: r.int('MAX_BODY_BYTES', 104_857_600, 0, Number.MAX_SAFE_INTEGER),
       headersTimeoutMs: r.int('CLIENT_HEADERS_TIMEOUT_MS', 10_000, 1, 3_600_000),
       requestTimeoutMs: r.int('CLIENT_REQUEST_TIMEOUT_MS', 300_000, 0, 86_400_000),
+      bodyGapTimeoutMs: r.int('CLIENT_BODY_GAP_TIMEOUT_MS', 10_000, 0, 3_600_000),
+      bodyMinRate: r.int('CLIENT_BODY_MIN_RATE', 500, 0, 1_000_000_000),
+      requestBufferBytes: r.int('REQUEST_BUFFER_BYTES', 65_536, 0, 64 * 1024 * 1024),
       keepAliveTimeoutMs: r.int('CLIENT_KEEPALIVE_TIMEOUT_MS', 65_000, 1, 86_400_000),
     },
     websocket: {

@@ -74,7 +74,11 @@ export class MainServer {
   constructor(deps: MainServerDeps) {
     this.#d = deps
     const c = deps.config
-    this.http = new HttpForwarder({ ...c.upstream, maxBodyBytes: c.client.maxBodyBytes, busyRetryAfterSeconds: 1 })
+    this.http = new HttpForwarder({
+      ...c.upstream,
+      body: { maxBodyBytes: c.client.maxBodyBytes, bufferBytes: c.client.requestBufferBytes, gapTimeoutMs: c.client.bodyGapTimeoutMs, minRate: c.client.bodyMinRate },
+      busyRetryAfterSeconds: 1,
+    })
     deps.metrics.watchUpstreamPool(() => this.http.stats())
     this.ws = new WebSocketProxy({ handshakeTimeoutMs: c.websocket.handshakeTimeoutMs, idleTimeoutMs: c.websocket.idleTimeoutMs }, (t, reason) => this.#tunnelClosed(t, reason))
     this.#statusAgent = new Agent({ connect: { timeout: c.upstream.connectTimeoutMs }, keepAliveTimeout: c.upstream.keepAliveTimeoutMs })
@@ -213,10 +217,11 @@ export class MainServer {
 
   /** Answer an error; unread request bodies are discarded (bounded) so keep-alive survives. */
   #drainBodyThenSend(req: IncomingMessage, res: ServerResponse, err: RouterError, requestId: string): void {
-    if (err.statusCode === 413) res.setHeader('connection', 'close')
+    // 413 and 408 close the connection (Connection: close) instead of reading the rest of the body.
+    const closes = err.statusCode === 413 || err.statusCode === 408
+    if (closes) res.setHeader('connection', 'close')
     sendError(res, err, requestId)
-    // 413 closes the connection (Connection: close) instead of reading the rest.
-    if (!req.complete && err.statusCode !== 413) req.resume()
+    if (!req.complete && !closes) req.resume()
   }
 
   #attemptFailed(route: string, ep: Endpoint, reason: string, connectFailure: boolean): void {

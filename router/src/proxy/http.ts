@@ -6,38 +6,29 @@
 // instance when a kept-alive connection turns out to have been closed by the
 // upstream (idempotent requests with no body); and on another instance when a
 // bodiless idempotent request was reset. The client going away aborts the
-// upstream request.
+// upstream request. Request bodies are read by request-body.ts: the first
+// REQUEST_BUFFER_BYTES before any connection is taken, at a minimum pace.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Transform, type TransformCallback } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { Endpoint } from '../discovery/discovery.js'
-import { PayloadTooLargeError, UpstreamBusyError } from '../errors.js'
+import { RouterError, UpstreamBusyError } from '../errors.js'
 import { endpointKey } from '../balancing/load-tracker.js'
 import { upstreamRequestHeaders, type ForwardContext } from './headers.js'
 import { UpstreamOrigins, type UpstreamOptions, type UpstreamStats } from './upstream/origins.js'
 import { Exchange, type Outcome } from './upstream/exchange.js'
 import { classifyUpstreamError, isStaleConnection, type ClassifiedUpstreamError } from './upstream-errors.js'
 import type { ClientAbort } from './client-abort.js'
+import { BodyWatch, RequestBody, type BodyLimits, type WatchClock } from './request-body.js'
 
 export interface HttpForwarderOptions extends UpstreamOptions {
-  /** 0 = unlimited. */
-  readonly maxBodyBytes: number
+  /** How request bodies are read (size limit, buffering, pace). */
+  readonly body: BodyLimits
   /** Retry-After (seconds) sent with 503 UPSTREAM_BUSY. */
   readonly busyRetryAfterSeconds: number
-}
-
-/** Counts body bytes of requests without Content-Length and fails past the limit. */
-class BodyLimit extends Transform {
-  #seen = 0
-  constructor(readonly limit: number) {
-    super()
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#seen += chunk.length
-    if (this.#seen > this.limit) cb(new PayloadTooLargeError(this.limit))
-    else cb(null, chunk)
-  }
+  /** Test hook: the clock of the request-body watch. */
+  readonly bodyClock?: WatchClock
 }
 
 /** What happened to one forwarded request, for logs and metrics. */
@@ -60,6 +51,23 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined
 }
 
+/** A request body that failed: its own 408/413, or the client gone. */
+function bodyFailure(err: unknown): ClassifiedUpstreamError {
+  if (err instanceof RouterError) return { reason: 'other', beforeSend: true, clientAborted: false, error: err }
+  return classifyUpstreamError(err)
+}
+
+/** The result of a forward that did not complete: 499 when the client left, the connection cut when the response had started. */
+function ended(res: ServerResponse, endpoint: Endpoint | undefined, attempts: number, last: ClassifiedUpstreamError | undefined): ForwardResult {
+  if (last?.clientAborted === true) return { status: 499, endpoint, attempts, upstreamError: last }
+  if (res.headersSent) {
+    // The response had started: all we can do is cut the connection.
+    res.destroy()
+    return { status: res.statusCode, endpoint, attempts, ...(last !== undefined ? { upstreamError: last } : {}) }
+  }
+  return { status: last?.error.statusCode ?? 502, endpoint, attempts, ...(last !== undefined ? { upstreamError: last } : {}) }
+}
+
 function busy(reason: 'full' | 'timeout' | 'closed', retryAfterSeconds: number): ClassifiedUpstreamError {
   return { reason: 'other', beforeSend: true, clientAborted: false, error: new UpstreamBusyError(reason, retryAfterSeconds) }
 }
@@ -67,10 +75,12 @@ function busy(reason: 'full' | 'timeout' | 'closed', retryAfterSeconds: number):
 export class HttpForwarder {
   readonly origins: UpstreamOrigins
   readonly #opts: HttpForwarderOptions
+  readonly #bodies: BodyWatch
 
   constructor(opts: HttpForwarderOptions) {
     this.#opts = opts
     this.origins = new UpstreamOrigins(opts)
+    this.#bodies = new BodyWatch(opts.body, opts.bodyClock)
   }
 
   /** Connection counts for router_upstream_connections. */
@@ -97,16 +107,15 @@ export class HttpForwarder {
   ): Promise<ForwardResult> {
     const method = req.method ?? 'GET'
     const withBody = hasBody(req)
-    const limit = this.#opts.maxBodyBytes
-    let body: IncomingMessage | BodyLimit | null = null
+    let body: Buffer | Readable | null = null
+    let reader: RequestBody | undefined
     if (withBody) {
-      if (limit > 0 && req.headers['content-length'] === undefined) {
-        const counted = new BodyLimit(limit)
-        req.on('error', (e) => counted.destroy(e))
-        req.pipe(counted)
-        body = counted
-      } else {
-        body = req
+      // Read (the start of) the body before taking an upstream connection.
+      reader = new RequestBody(req, this.#bodies)
+      try {
+        body = await reader.body()
+      } catch (err) {
+        return ended(res, undefined, 0, bodyFailure(err))
       }
     }
     const opts: Dispatcher.DispatchOptions = { path, method, headers: upstreamRequestHeaders(req.headers, ctx), body }
@@ -134,28 +143,22 @@ export class HttpForwarder {
           last = busy(outcome.reason, this.#opts.busyRetryAfterSeconds)
           break
         }
-        if (outcome.error instanceof PayloadTooLargeError) {
-          return { status: 413, endpoint: ep, attempts, upstreamError: { reason: 'other', beforeSend: false, clientAborted: false, error: outcome.error } }
-        }
+        // The client's body stopped the request (too slow, too large, gone): the client's failure, not the instance's.
+        const bodyError = reader?.failure ?? null
+        if (bodyError !== null) return ended(res, ep, attempts, bodyFailure(bodyError))
         last = classifyUpstreamError(abort.aborted ? abort.reason : outcome.error)
         if (last.clientAborted) break
         onAttemptFailed(ep, last)
         if (outcome.headSent || attempts >= 2) break
         ;(tried ??= new Set()).add(ep.id)
-        const bodyUntouched = body === null || (!req.readableDidRead && !(body instanceof BodyLimit))
+        const bodyUntouched = body === null || Buffer.isBuffer(body) || !body.readableDidRead
         if (!((last.beforeSend && bodyUntouched) || (replayable && last.reason === 'reset'))) break
       }
     } catch (err) {
       // forward() never rejects: anything unexpected becomes a 502.
       last = classifyUpstreamError(err)
     }
-    if (last?.clientAborted === true) return { status: 499, endpoint, attempts, upstreamError: last }
-    if (res.headersSent) {
-      // The response had started: all we can do is cut the connection.
-      res.destroy()
-      return { status: res.statusCode, endpoint, attempts, ...(last !== undefined ? { upstreamError: last } : {}) }
-    }
-    return { status: last?.error.statusCode ?? 502, endpoint, attempts, ...(last !== undefined ? { upstreamError: last } : {}) }
+    return ended(res, endpoint, attempts, last)
   }
 
   /** One dispatch to `ep` through its origin's gate and pool. */

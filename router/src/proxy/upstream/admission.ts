@@ -7,27 +7,16 @@
 // nothing about the instance's health. One timer per gate, armed only while
 // something waits; the clock is injected so tests need no real time.
 
+import { realClock, type Clock } from '../../clock.js'
+
 /** What waits for a turn: told once, either admitted or rejected. */
 export interface Waiter {
   admitted(): void
   rejected(reason: 'timeout' | 'closed'): void
 }
 
-export interface GateClock {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-const realClock: GateClock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms)
-    t.unref()
-    return t
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-}
+/** The part of the router's clock the gate uses. */
+export type GateClock = Pick<Clock, 'now' | 'setTimeout' | 'clearTimeout'>
 
 export interface GateOptions {
   /** Requests running at once. */
