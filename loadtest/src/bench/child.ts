@@ -30,8 +30,10 @@ export function siblingScript(relative: string): string {
   return fileURLToPath(new URL(relative.replace(/\.js$/, ext), import.meta.url))
 }
 
-function wrap(cmd: string, args: readonly string[], cpu: string | undefined): [string, string[]] {
-  return cpu === undefined ? [cmd, [...args]] : ['taskset', ['-c', cpu, cmd, ...args]]
+function wrap(cmd: string, args: readonly string[], cpu: string | undefined, launcher: readonly string[] = []): [string, string[]] {
+  const full = [...launcher, cmd, ...args]
+  const first = full[0] ?? cmd
+  return cpu === undefined ? [first, full.slice(1)] : ['taskset', ['-c', cpu, ...full]]
 }
 
 export interface SpawnOptions {
@@ -40,6 +42,8 @@ export interface SpawnOptions {
   /** Prefix for forwarded stderr lines; stderr is kept (last 4 kB) either way. */
   label: string
   verbose?: boolean
+  /** Command that runs the child (e.g. valgrind and its flags); it must exec in place so the pid stays the child's. */
+  launcher?: readonly string[]
 }
 
 /** Every child still running, so an interrupted bench leaves no proxy behind. */
@@ -130,14 +134,14 @@ export class Child {
 
 /** Starts a bench node script (same loader flags as this process) with IPC. */
 export function spawnNodeScript(script: string, opts: SpawnOptions): Child {
-  const [cmd, args] = wrap(process.execPath, [...process.execArgv, script], opts.cpu)
+  const [cmd, args] = wrap(process.execPath, [...process.execArgv, script], opts.cpu, opts.launcher)
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...opts.env } })
   return new Child(proc, opts.label, opts.verbose ?? false)
 }
 
 /** Starts a non-node binary (nginx, haproxy, or our router's main via node). */
 export function spawnBinary(cmd: string, args: readonly string[], opts: SpawnOptions): Child {
-  const [c, a] = wrap(cmd, args, opts.cpu)
+  const [c, a] = wrap(cmd, args, opts.cpu, opts.launcher)
   const proc = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } })
   return new Child(proc, opts.label, opts.verbose ?? false)
 }

@@ -31,6 +31,10 @@ export interface TargetContext {
   verbose: boolean
   /** Extra environment for the Node targets only (npm run bench:alloc preloads its sampler). */
   nodeEnv?: Readonly<Record<string, string>>
+  /** Command the Node targets run under (npm run bench:instr: valgrind); they exec in place. */
+  nodeLauncher?: readonly string[]
+  /** How long a target may take to start (default 20 s; much longer under valgrind). */
+  startTimeoutMs?: number
 }
 
 export interface RunningTarget {
@@ -124,6 +128,7 @@ const router: TargetDef = {
       cpu: ctx.cpu,
       label: 'router',
       verbose: ctx.verbose,
+      ...(ctx.nodeLauncher !== undefined ? { launcher: ctx.nodeLauncher } : {}),
       env: {
         HOST: '127.0.0.1',
         PORT: String(port),
@@ -141,7 +146,7 @@ const router: TargetDef = {
       },
     })
     try {
-      await waitHealthy(`http://127.0.0.1:${port}/health`, child)
+      await waitHealthy(`http://127.0.0.1:${port}/health`, child, ctx.startTimeoutMs)
     } catch (err) {
       await child.stop()
       throw err
@@ -302,11 +307,12 @@ function nodeProxy(name: 'http-proxy' | 'undici' | 'node-floor', script: string)
         cpu: ctx.cpu,
         label: name,
         verbose: ctx.verbose,
+        ...(ctx.nodeLauncher !== undefined ? { launcher: ctx.nodeLauncher } : {}),
         env: { UPSTREAM_HTTP_PORT: String(ctx.upstream.httpPort), UPSTREAM_WS_PORT: String(ctx.upstream.wsPort), ...ctx.nodeEnv },
       })
       let port: number
       try {
-        const ready = await child.message(asReady, 20_000)
+        const ready = await child.message(asReady, ctx.startTimeoutMs ?? 20_000)
         const p = ready.ports['port']
         if (p === undefined) throw new Error(`${name}: ready message without a port`)
         port = p

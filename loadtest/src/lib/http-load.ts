@@ -11,6 +11,8 @@ export interface HttpLoadOptions {
   paths?: readonly string[]
   connections: number
   durationMs: number
+  /** Stop after this many requests instead of after durationMs (npm run bench:instr). */
+  amount?: number
   /** Per-request timeout, seconds. */
   timeoutS?: number
   /** Total requests/s over all connections (autocannon's overallRate); default: as fast as answers come. */
@@ -63,6 +65,7 @@ export function runHttpLoad(opts: HttpLoadOptions): Promise<HttpLoadResult> {
         url: opts.url,
         connections: opts.connections,
         duration: Math.max(1, Math.round(opts.durationMs / 1000)),
+        ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
         timeout: opts.timeoutS ?? 10,
         pipelining: 1,
         ...(opts.overallRate !== undefined ? { overallRate: opts.overallRate } : {}),
