@@ -20,15 +20,19 @@ export function sendError(res: ServerResponse, err: RouterError, requestId?: str
 
 /** Write `HTTP/1.1 <status>` with a JSON body on a raw socket, then end it. */
 export function writeRawError(socket: Duplex, status: number, body: { error: string; code: string }, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: ${Buffer.byteLength(text)}\r\n`
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`
+  writeRaw(socket, `${head}\r\n${text}`)
+}
+
+/** Write a complete response on a raw socket and end it; the socket is destroyed within 5 s even if the peer never reads. */
+export function writeRaw(socket: Duplex, response: string | Buffer): void {
   if (!socket.writable) {
     socket.destroy()
     return
   }
-  const text = JSON.stringify(body)
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: ${Buffer.byteLength(text)}\r\n`
-  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`
-  socket.end(`${head}\r\n${text}`)
-  // end() flushes; make sure the fd is released even if the peer never reads.
+  socket.end(response)
   const t = setTimeout(() => socket.destroy(), 5000)
   t.unref()
   socket.once('close', () => clearTimeout(t))

@@ -1,22 +1,30 @@
-// WebSocket proxying: forward the upgrade request over a fresh TCP connection,
-// read the upstream's response head, and only after `HTTP/1.1 101` pipe the two
-// sockets; any other response is passed through and both sockets closed.
-// Either side ending, erroring or resetting closes the other.
+// WebSocket proxying: forward the upgrade request over a fresh TCP connection
+// with Node's HTTP client, so the upstream's answer is parsed by llhttp. Only
+// after a 101 does anything the client sent after its request head (the
+// `head` bytes and whatever is still unread on the paused client socket) go
+// up, in order, and the two sockets become a Tunnel. Any other answer is read
+// whole (bounded) and relayed as a complete response; both sockets are then
+// closed, so an upstream can never be handed a smuggled second request.
 
+import { request, type ClientRequest, type IncomingMessage } from 'node:http'
 import { connect, type Socket } from 'node:net'
-import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Endpoint } from '../discovery/discovery.js'
-import { UpstreamError, UpstreamTimeoutError } from '../errors.js'
+import { RouterError, UpstreamError, UpstreamTimeoutError } from '../errors.js'
 import { upstreamRequestHeaders, type ForwardContext } from './headers.js'
 import { Tunnel, type TunnelClosedHandler, type TunnelMeta } from './tunnel.js'
 import { classifyUpstreamError, type ClassifiedUpstreamError } from './upstream-errors.js'
+import { completeResponse, switchingProtocolsHead } from './upgrade-response.js'
+import { writeRaw } from './respond.js'
 
 export interface WebSocketProxyOptions {
   readonly handshakeTimeoutMs: number
   /** 0 = never. */
   readonly idleTimeoutMs: number
+  /** Largest upstream response head (llhttp's limit); default 16 KiB. */
   readonly maxResponseHeadBytes?: number
+  /** Largest body of a non-101 answer that is relayed; a larger one is 502. Default 64 KiB. */
+  readonly maxRefusalBodyBytes?: number
 }
 
 /** Outcome of the handshake phase. */
@@ -24,33 +32,33 @@ export type HandshakeResult =
   | { readonly kind: 'established'; readonly tunnel: Tunnel }
   /** Upstream answered something other than 101; it was relayed to the client. */
   | { readonly kind: 'refused'; readonly status: number }
-  /** Could not reach the upstream or it did not answer; nothing was written to the client. */
+  /** Could not reach the upstream, it did not answer (completely, in time) or answered badly; nothing was written to the client. */
   | { readonly kind: 'failed'; readonly failure: ClassifiedUpstreamError }
 
-const CRLF2 = Buffer.from('\r\n\r\n')
-
-function serializeHead(method: string, path: string, headers: Record<string, string | string[]>): string {
-  let s = `${method} ${path} HTTP/1.1\r\n`
-  for (const name in headers) {
-    const v = headers[name]
-    if (v === undefined) continue
-    if (Array.isArray(v)) for (const one of v) s += `${name}: ${one}\r\n`
-    else s += `${name}: ${v}\r\n`
+/** The client's request could not be sent as it is (e.g. a path Node's client refuses). */
+class BadUpgradeRequestError extends RouterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'BAD_REQUEST', 400, {}, options)
+    this.name = 'BadUpgradeRequestError'
   }
-  return `${s}\r\n`
 }
 
-function parseStatus(head: Buffer): number {
-  // "HTTP/1.1 101 Switching Protocols"
-  const line = head.subarray(0, Math.min(head.length, 64)).toString('latin1')
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(line)
-  return m?.[1] !== undefined ? Number(m[1]) : 0
+function protocolFailure(message: string, cause?: unknown): ClassifiedUpstreamError {
+  return { reason: 'protocol', beforeSend: false, clientAborted: false, error: new UpstreamError(message, cause !== undefined ? { cause } : undefined) }
 }
 
-function contentLength(head: Buffer): number | undefined {
-  const m = /\r\ncontent-length:\s*(\d+)/i.exec(head.toString('latin1'))
-  return m?.[1] !== undefined ? Number(m[1]) : undefined
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : ''
 }
+
+/** A transfer coding llhttp framed but we would pass on mislabelled (gzip, identity…): refused, as nginx does. */
+function unsupportedTransferCoding(res: IncomingMessage): boolean {
+  const te = res.headers['transfer-encoding']
+  return te !== undefined && te.trim().toLowerCase() !== 'chunked'
+}
+
+/** Swallows late errors of a finished handshake's request/response objects. */
+function ignore(): void {}
 
 export class WebSocketProxy {
   readonly #opts: WebSocketProxyOptions
@@ -68,72 +76,110 @@ export class WebSocketProxy {
   }
 
   /**
-   * Open the upstream connection and perform the handshake. Does not write to
-   * the client unless the upstream answered (101 or another response).
+   * Open the upstream connection and perform the handshake. Writes to the
+   * client only once the upstream has answered (a 101, or a complete other
+   * response); the client socket stays paused until then.
    */
   handshake(req: IncomingMessage, client: Duplex, head: Buffer, endpoint: Endpoint, path: string, ctx: ForwardContext, meta: TunnelMeta): Promise<HandshakeResult> {
-    const maxHead = this.#opts.maxResponseHeadBytes ?? 16_384
+    const maxBody = this.#opts.maxRefusalBodyBytes ?? 65_536
+    client.pause()
     return new Promise<HandshakeResult>((resolve) => {
-      const upstream = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 })
       let settled = false
       let connected = false
-      let chunks: Buffer[] = []
-      let size = 0
+      const socket = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 })
+      socket.once('connect', () => {
+        connected = true
+      })
+      const headers = upstreamRequestHeaders(req.headers, { ...ctx, upgrade: true })
+      // The forwarded upgrade carries no body: what follows its head is tunnel data, sent after the 101.
+      delete headers['content-length']
+      let up: ClientRequest
+      try {
+        up = request({
+          host: endpoint.host,
+          port: endpoint.port,
+          method: req.method ?? 'GET',
+          path,
+          headers,
+          createConnection: () => socket,
+          maxHeaderSize: this.#opts.maxResponseHeadBytes ?? 16_384,
+          insecureHTTPParser: false,
+        })
+      } catch (err) {
+        socket.destroy()
+        resolve({ kind: 'failed', failure: { reason: 'other', beforeSend: false, clientAborted: false, error: new BadUpgradeRequestError('the upgrade request cannot be forwarded', { cause: err }) } })
+        return
+      }
       const finish = (r: HandshakeResult): void => {
         if (settled) return
         settled = true
         clearTimeout(timer)
-        upstream.off('data', onData)
-        upstream.off('error', onError)
-        upstream.off('close', onEarlyClose)
         client.off('close', onClientGone)
         resolve(r)
       }
       const fail = (failure: ClassifiedUpstreamError): void => {
-        upstream.destroy()
+        if (settled) return
+        up.destroy()
+        socket.destroy()
         finish({ kind: 'failed', failure })
       }
       const timer = setTimeout(() => {
         fail({ reason: 'timeout', beforeSend: !connected, clientAborted: false, error: new UpstreamTimeoutError('upstream did not answer the WebSocket upgrade in time') })
       }, this.#opts.handshakeTimeoutMs)
-      const onError = (err: Error): void => fail(connected ? { ...classifyUpstreamError(err), beforeSend: false } : classifyUpstreamError(err))
-      const onEarlyClose = (): void => fail({ reason: 'reset', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream closed the connection during the WebSocket handshake') })
       const onClientGone = (): void => fail({ reason: 'other', beforeSend: false, clientAborted: true, error: new UpstreamError('client went away during the handshake') })
-      const onData = (chunk: Buffer): void => {
-        chunks.push(chunk)
-        size += chunk.length
-        const all = chunks.length === 1 ? chunk : Buffer.concat(chunks, size)
-        chunks = [all]
-        const end = all.indexOf(CRLF2)
-        if (end === -1) {
-          if (size > maxHead) fail({ reason: 'protocol', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream sent an oversized response head') })
-          return
-        }
-        const headBytes = all.subarray(0, end + 4)
-        const rest = all.subarray(end + 4)
-        const status = parseStatus(headBytes)
-        if (status === 0) {
-          fail({ reason: 'protocol', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream sent an invalid response to the WebSocket upgrade') })
-          return
-        }
-        if (status === 101) {
-          upstream.pause()
-          finish({ kind: 'established', tunnel: this.#establish(client, upstream, endpoint, headBytes, rest, meta) })
-          return
-        }
-        finish({ kind: 'refused', status })
-        this.#relayRefusal(client, upstream, headBytes, rest)
-      }
-      upstream.on('error', onError)
-      upstream.on('close', onEarlyClose)
-      upstream.on('data', onData)
       client.on('close', onClientGone)
-      upstream.once('connect', () => {
-        connected = true
-        const headers = upstreamRequestHeaders(req.headers, { ...ctx, upgrade: true })
-        upstream.write(serializeHead(req.method ?? 'GET', path, headers))
-        if (head.length > 0) upstream.write(head)
+
+      let response: IncomingMessage | undefined
+      up.on('error', (err: Error) => {
+        // Bytes after a complete non-101 response (or a reset after it) do not spoil the response.
+        if (settled || response?.complete === true) return
+        if (errorCode(err).startsWith('HPE_')) fail(protocolFailure('upstream sent an invalid response to the WebSocket upgrade', err))
+        else if (!connected) fail(classifyUpstreamError(err))
+        else if (response !== undefined) fail({ reason: 'reset', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream closed the connection before the end of its response', { cause: err }) })
+        else fail({ ...classifyUpstreamError(err), beforeSend: false })
       })
+      up.on('upgrade', (res: IncomingMessage, upgraded: Socket, upstreamHead: Buffer) => {
+        res.on('error', ignore)
+        if (settled) {
+          upgraded.destroy()
+          return
+        }
+        if (res.statusCode !== 101) {
+          upgraded.destroy()
+          fail(protocolFailure(`upstream switched protocols with status ${res.statusCode ?? 0}`))
+          return
+        }
+        finish({ kind: 'established', tunnel: this.#establish(client, upgraded, res, upstreamHead, head, endpoint, meta) })
+      })
+      up.on('response', (res: IncomingMessage) => {
+        response = res
+        // Node reports a connection lost mid-body on the response ('aborted' error, then close without 'end').
+        const cut = (): void => fail({ reason: 'reset', beforeSend: false, clientAborted: false, error: new UpstreamError('upstream closed the connection before the end of its response') })
+        res.on('error', cut)
+        res.on('close', cut)
+        if (settled) return
+        if (unsupportedTransferCoding(res)) {
+          fail(protocolFailure(`upstream answered the WebSocket upgrade with an unsupported transfer coding (${res.headers['transfer-encoding'] ?? ''})`))
+          return
+        }
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          if (settled) return
+          size += chunk.length
+          if (size > maxBody) fail(protocolFailure(`upstream's answer to the WebSocket upgrade has a body over ${maxBody} bytes`))
+          else chunks.push(chunk)
+        })
+        res.on('end', () => {
+          if (settled) return
+          finish({ kind: 'refused', status: res.statusCode ?? 0 })
+          // Never reused: the upstream connection goes with the refusal.
+          up.destroy()
+          socket.destroy()
+          writeRaw(client, completeResponse(res, Buffer.concat(chunks, size), ctx.requestId))
+        })
+      })
+      up.end()
     })
   }
 
@@ -142,35 +188,16 @@ export class WebSocketProxy {
     for (const t of this.tunnels) t.goAway(code, reason)
   }
 
-  /** Pass a non-101 response to the client, then close both sockets. */
-  #relayRefusal(client: Duplex, upstream: Socket, headBytes: Buffer, rest: Buffer): void {
-    const len = contentLength(headBytes)
-    let remaining = len ?? Number.POSITIVE_INFINITY
-    const done = (): void => {
-      clearTimeout(cap)
-      upstream.destroy()
-      if (client.writable) client.end()
-      else client.destroy()
-    }
-    const cap = setTimeout(done, this.#opts.handshakeTimeoutMs)
-    client.on('error', () => upstream.destroy())
-    upstream.on('error', done)
-    upstream.on('close', done)
-    client.write(headBytes)
-    const take = (b: Buffer): void => {
-      const part = b.length > remaining ? b.subarray(0, remaining) : b
-      if (part.length > 0) client.write(part)
-      remaining -= part.length
-      if (remaining <= 0) done()
-    }
-    if (rest.length > 0 || len === 0) take(rest)
-    upstream.on('data', take)
-    upstream.on('end', done)
-  }
-
-  #establish(client: Duplex, upstream: Socket, endpoint: Endpoint, headBytes: Buffer, rest: Buffer, meta: TunnelMeta): Tunnel {
-    client.write(headBytes)
-    if (rest.length > 0) client.write(rest)
+  /**
+   * After the upstream's 101: relay its head (and any bytes that came with it)
+   * to the client, then send up what the client sent after its request head,
+   * then start the tunnel, which resumes both sockets (unread client bytes
+   * follow `clientHead` in order).
+   */
+  #establish(client: Duplex, upstream: Socket, res: IncomingMessage, upstreamHead: Buffer, clientHead: Buffer, endpoint: Endpoint, meta: TunnelMeta): Tunnel {
+    client.write(switchingProtocolsHead(res))
+    if (upstreamHead.length > 0) client.write(upstreamHead)
+    if (clientHead.length > 0) upstream.write(clientHead)
     const tunnel = new Tunnel(client, upstream, endpoint, meta, this.#onClosed, this.#opts.idleTimeoutMs)
     this.tunnels.add(tunnel)
     upstream.resume()
