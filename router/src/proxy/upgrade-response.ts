@@ -5,7 +5,7 @@
 // which has already refused CR, LF and other control characters in them.
 
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
-import { downstreamHeaderList } from './headers.js'
+import { downstreamHeaders } from './headers.js'
 
 function statusLine(res: IncomingMessage): string {
   const status = res.statusCode ?? 0
@@ -28,7 +28,8 @@ export function switchingProtocolsHead(res: IncomingMessage): Buffer {
  * framing dropped, X-Request-Id ours, Content-Length of `body`, Connection: close.
  */
 export function completeResponse(res: IncomingMessage, body: Buffer, requestId: string): Buffer {
-  const list = downstreamHeaderList(res.rawHeaders, requestId, true)
+  // headersDistinct: every value of every field, names lower-cased.
+  const list = downstreamHeaders(res.headersDistinct, requestId, true)
   let head = statusLine(res)
   for (let i = 0; i + 1 < list.length; i += 2) head += `${list[i]}: ${list[i + 1]}\r\n`
   // 204 and 304 carry no body and no Content-Length of one.
