@@ -89,9 +89,19 @@ export function spread(values: readonly number[]): { min: number; median: number
   return { min, median, max, spread: median === 0 ? 0 : (max - min) / median }
 }
 
-function control(pid: number, outFileBase: string, args: readonly string[]): void {
-  const r = spawnSync('callgrind_control', [`--vgdb-prefix=${vgdbPrefix(outFileBase)}`, ...args, String(pid)], { encoding: 'utf8', timeout: 120_000, env: vgdbEnv(pid) })
-  if (r.status !== 0 || !/OK\./.test(r.stdout) || /error opening/.test(r.stderr)) throw new Error(`callgrind_control ${args.join(' ')} ${pid} failed: ${(r.stderr || r.stdout || String(r.error)).trim()}`)
+/**
+ * One callgrind_control command. valgrind creates the vgdb FIFOs a little after
+ * its banner, so "not detected" is retried for up to `waitMs`.
+ */
+function control(pid: number, outFileBase: string, args: readonly string[], waitMs = 30_000): void {
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    const r = spawnSync('callgrind_control', [`--vgdb-prefix=${vgdbPrefix(outFileBase)}`, ...args, String(pid)], { encoding: 'utf8', timeout: 120_000, env: vgdbEnv(pid) })
+    if (r.status === 0 && /OK\./.test(r.stdout) && !/error opening/.test(r.stderr)) return
+    const why = (r.stderr || r.stdout || String(r.error)).trim()
+    if (!/not detected/.test(why) || Date.now() > deadline) throw new Error(`callgrind_control ${args.join(' ')} ${pid} failed: ${why}`)
+    spawnSync('sleep', ['0.2'])
+  }
 }
 
 /** Switches instrumentation on: from here instructions are counted. */
