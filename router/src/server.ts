@@ -161,7 +161,7 @@ export class MainServer {
       checkHost(req.httpVersion, req.rawHeaders)
       if (AllocationHandler.matches(url)) {
         routeName = 'allocate'
-        await this.#allocation.handle(req, res, requestId)
+        errorCode = await this.#allocation.handle(req, res, requestId)
         return
       }
       const match = matchRoute(this.#d.routes(), url)
