@@ -1,10 +1,12 @@
 // EdgeRouterStack: one environment (dev, stg or prod). Builds each concern's
 // construct and does all the cross-wiring between them: security group rules,
 // the router's registration in the ALB target group, drain timing shared by
-// the ALB and the router, Cloud Map ids handed to the media nodes, outputs.
+// the ALB and the router, Cloud Map ids handed to the media nodes and the
+// stopped-task reaper, alarm actions, outputs.
 import type { Construct } from 'constructs'
 import { CfnOutput, Stack, Tags } from 'aws-cdk-lib'
 import type { StackProps } from 'aws-cdk-lib'
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
 import type { EnvironmentConfig } from '../config.js'
@@ -14,8 +16,9 @@ import { Discovery } from '../constructs/discovery.js'
 import { Edge, albMarksUnhealthyWithinSeconds } from '../constructs/edge.js'
 import { MediaNodeService } from '../constructs/media-node-service.js'
 import { Network } from '../constructs/network.js'
-import { Observability } from '../constructs/observability.js'
+import { Observability, toRetentionDays } from '../constructs/observability.js'
 import { RouterService } from '../constructs/router-service.js'
+import { StoppedTaskReaper } from '../constructs/stopped-task-reaper.js'
 import { routerStopTimeoutSeconds } from '../router-drain.js'
 
 /** Props of {@link EdgeRouterStack}. */
@@ -40,6 +43,8 @@ export class EdgeRouterStack extends Stack {
   readonly router: RouterService
   /** Media nodes. */
   readonly mediaNodes: MediaNodeService
+  /** Deregisters stopped media node tasks from Cloud Map (a killed node cannot). */
+  readonly reaper: StoppedTaskReaper
   /** Per-deployment services, by deployment id. */
   readonly deployments: ReadonlyMap<string, DeploymentService>
 
@@ -142,6 +147,21 @@ export class EdgeRouterStack extends Stack {
       desiredCount: config.mediaNodeTasks,
       adminToken: mediaNodeAdminToken,
     })
+
+    // A node that is SIGKILLed, OOM-killed or loses its host never deregisters;
+    // its custom-health entry would stay HEALTHY for good. ECS's STOPPED event
+    // for its task removes it.
+    this.reaper = new StoppedTaskReaper(this, 'StoppedTaskReaper', {
+      service: this.mediaNodes.service,
+      cloudMapServiceId: this.discovery.mediaServiceId,
+      cloudMapServiceArn: this.discovery.mediaServiceArn,
+      hostedZoneArn: this.discovery.hostedZoneArn,
+      logRetention: toRetentionDays(config.logRetentionDays),
+      retain: config.name === 'prod',
+    })
+    const alarmAction = new cwActions.SnsAction(this.observability.alarmTopic)
+    this.reaper.deadLetterAlarm.addAlarmAction(alarmAction)
+    this.reaper.deadLetterAlarm.addOkAction(alarmAction)
 
     const deployments = new Map<string, DeploymentService>()
     for (const d of config.deployments) {
