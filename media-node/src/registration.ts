@@ -4,6 +4,10 @@
 // each failure; re-registers with changed attributes and reports custom
 // health (status=DRAINING + UNHEALTHY on drain); deregisters on shutdown. Works against real Cloud Map (default
 // credential chain) and against a local emulator (endpoint override).
+// Once registered it removes the entries of dead nodes that had its address
+// (a killed node never deregisters; its replacement on the same host and port
+// finds the entry), but only when its own address answers /status with its
+// own id, so a live node's entry is never touched.
 // Every call has a connect and a request timeout that fire (a Cloud Map
 // endpoint that accepts and never answers costs one timeout, then a retry),
 // the SDK's own retries are off (we back off ourselves), and the SDK logs
@@ -13,6 +17,7 @@ import { isIPv4 } from 'node:net'
 import {
   DeregisterInstanceCommand,
   GetOperationCommand,
+  ListInstancesCommand,
   ListNamespacesCommand,
   ListServicesCommand,
   RegisterInstanceCommand,
@@ -20,7 +25,8 @@ import {
   UpdateInstanceCustomHealthStatusCommand,
 } from '@aws-sdk/client-servicediscovery'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
-import type { ListNamespacesCommandOutput, ListServicesCommandOutput } from '@aws-sdk/client-servicediscovery'
+import type { ListInstancesCommandOutput, ListNamespacesCommandOutput, ListServicesCommandOutput } from '@aws-sdk/client-servicediscovery'
+import { isRecord } from './guards.js'
 import type { Logger } from './log.js'
 import { quietSdkNodeNotice, sdkLogger } from './sdk-logger.js'
 
@@ -59,6 +65,24 @@ export interface RegistrationOptions {
   connectTimeoutMs?: number
   /** Timeout of each call until its response (and the longest silence in its body), for a client made here. Default 2 s. */
   requestTimeoutMs?: number
+  /**
+   * After registering, deregister other instances of the service registered
+   * at this node's IPv4 and port, when GET /status there answers with this
+   * node's id (needs `servicediscovery:ListInstances`). Default true.
+   */
+  sweepStaleAtOwnAddress?: boolean
+  /** Timeout of that /status probe. Default 2 s. */
+  statusProbeTimeoutMs?: number
+}
+
+/** What the sweep of the node's own address found. */
+export interface SweepResult {
+  /** Other instances registered at this node's address. */
+  readonly candidates: readonly string[]
+  /** Those deregistered (the address answered with this node's id). */
+  readonly deregistered: readonly string[]
+  /** Why nothing was deregistered although there were candidates. */
+  readonly skipped?: string
 }
 
 /** Resolved registration settings. */
@@ -117,6 +141,7 @@ export class Registrar {
   #registered: RegistrationTarget | undefined
   #attempts = 0
   #lastError: string | undefined
+  #sweep: Promise<SweepResult> | undefined
 
   constructor(options: RegistrationOptions, log: Logger) {
     this.#options = options
@@ -182,6 +207,8 @@ export class Registrar {
         await this.register(target, signal)
         this.#lastError = undefined
         this.#log({ level: 'info', msg: 'registered in Cloud Map', serviceId: this.#serviceId, instanceId: target.instanceId, ipv4: target.ipv4, port: target.port, attempt })
+        // In the background: the node is ACTIVE meanwhile, and the sweep never rejects.
+        if (this.#options.sweepStaleAtOwnAddress !== false) this.#sweep = this.sweepStaleAtOwnAddress(target, signal)
         return
       } catch (err) {
         signal.throwIfAborted()
@@ -211,6 +238,88 @@ export class Registrar {
     )
     this.#registered = target
     await this.#waitForOperation(out.OperationId, 'RegisterInstance', signal)
+  }
+
+  /** The sweep started after registration, if any (for tests and /status-like reports). */
+  get sweep(): Promise<SweepResult> | undefined {
+    return this.#sweep
+  }
+
+  /**
+   * Deregisters the other instances of the service whose AWS_INSTANCE_IPV4
+   * and AWS_INSTANCE_PORT are `target`'s: nodes that died without
+   * deregistering (SIGKILL, OOM kill) and whose address this node now has.
+   * Safe against live nodes: it acts only when GET /status at that address
+   * answers 200 with `nodeId` = `target.instanceId` — the address is this
+   * node's, so no other live node can be behind an entry naming it. Any other
+   * answer, or none, leaves every entry alone. Never rejects; logs one line
+   * when there were candidates.
+   */
+  async sweepStaleAtOwnAddress(target: RegistrationTarget, signal?: AbortSignal): Promise<SweepResult> {
+    let candidates: string[] = []
+    const deregistered: string[] = []
+    try {
+      candidates = await this.#othersAt(target, signal)
+      if (candidates.length === 0) return { candidates, deregistered }
+      const answeredBy = await this.#statusNodeId(target, signal)
+      if (answeredBy !== target.instanceId) {
+        const skipped = answeredBy === undefined ? 'own address did not answer /status with a node id' : `own address answers /status as ${answeredBy}`
+        this.#log({ level: 'warn', msg: 'instances registered at this node’s address left alone', candidates, skipped, ipv4: target.ipv4, port: target.port })
+        return { candidates, deregistered, skipped }
+      }
+      const serviceId = await this.#resolveServiceId(signal)
+      for (const instanceId of candidates) {
+        try {
+          const out = await this.#client.send(new DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instanceId }), { abortSignal: signal })
+          await this.#waitForOperation(out.OperationId, 'DeregisterInstance', signal)
+        } catch (err) {
+          if (errorName(err) !== 'InstanceNotFound') throw err
+        }
+        deregistered.push(instanceId)
+      }
+      this.#log({ level: 'info', msg: 'deregistered stale instances at this node’s address', deregistered, ipv4: target.ipv4, port: target.port })
+      return { candidates, deregistered }
+    } catch (err) {
+      // Drain or close started meanwhile: nothing to report.
+      if (signal?.aborted) return { candidates, deregistered, skipped: 'aborted' }
+      const skipped = `sweep failed: ${describe(err)}`
+      this.#log({ level: 'warn', msg: 'could not sweep stale instances at this node’s address', candidates, deregistered, error: describe(err) })
+      return { candidates, deregistered, skipped }
+    }
+  }
+
+  /** Ids of the service's instances other than `target` registered at its IPv4 and port (ListInstances, all pages). */
+  async #othersAt(target: RegistrationTarget, signal?: AbortSignal): Promise<string[]> {
+    const serviceId = await this.#resolveServiceId(signal)
+    const port = String(target.port)
+    const out: string[] = []
+    let token: string | undefined
+    do {
+      const page: ListInstancesCommandOutput = await this.#client.send(new ListInstancesCommand({ ServiceId: serviceId, NextToken: token }), { abortSignal: signal })
+      for (const instance of page.Instances ?? []) {
+        const attributes = instance.Attributes ?? {}
+        if (instance.Id !== undefined && instance.Id !== target.instanceId && attributes['AWS_INSTANCE_IPV4'] === target.ipv4 && attributes['AWS_INSTANCE_PORT'] === port) out.push(instance.Id)
+      }
+      token = page.NextToken
+    } while (token !== undefined)
+    return out
+  }
+
+  /** `nodeId` of GET http://<ipv4>:<port>/status, or undefined when it does not answer 200 with one in time. */
+  async #statusNodeId(target: RegistrationTarget, signal?: AbortSignal): Promise<string | undefined> {
+    const timeout = AbortSignal.timeout(this.#options.statusProbeTimeoutMs ?? 2000)
+    try {
+      const res = await fetch(`http://${target.ipv4}:${target.port}/status`, { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+      if (res.status !== 200) {
+        await res.body?.cancel()
+        return undefined
+      }
+      const body: unknown = await res.json()
+      return isRecord(body) && typeof body['nodeId'] === 'string' ? body['nodeId'] : undefined
+    } catch {
+      signal?.throwIfAborted()
+      return undefined
+    }
   }
 
   /** Registers again with changed custom attributes (e.g. status=DRAINING). */

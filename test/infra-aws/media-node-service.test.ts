@@ -25,6 +25,7 @@ t.test('registration actions are scoped to the media Cloud Map service only', as
   const reg = bySid('RegisterInMediaService')
   t.same(actionsOf(reg ?? { Effect: '', Action: [], Resource: null }).sort(), [
     'servicediscovery:DeregisterInstance',
+    'servicediscovery:ListInstances',
     'servicediscovery:RegisterInstance',
     'servicediscovery:UpdateInstanceCustomHealthStatus',
   ])

@@ -8,15 +8,13 @@
 // the local Cloud Map emulator.
 
 import t from 'tap'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery'
 import type { HttpInstanceSummary, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
 import { startEmulator } from '../../infra/local/src/emulator/index.js'
 import { emulatorClient, ensurePrivateDnsNamespace, ensureService } from '../../infra/local/src/emulator/sdk-setup.js'
 import { parseEcsMetadataFile, readEcsMetadataFile } from '../../media-node/src/ecs-metadata-file.js'
 import { spawnNode } from './fixtures/child.js'
-import { waitFor } from './helpers.js'
+import { freePort, waitFor } from './helpers.js'
 import { initialFileDoc, metadataFile, readyFileDoc } from './fixtures/ecs-metadata-file.js'
 import { TASK_ARN, containerDoc, startMetadataServer, taskDoc } from './fixtures/ecs-metadata-server.js'
 
@@ -87,15 +85,6 @@ t.test('parse: READY without a mapping for our port, or only a udp one, gives no
   t.match(parseEcsMetadataFile(noMappings, 8080), { ready: true, info: { hostPort: undefined } })
   t.match(parseEcsMetadataFile(initialFileDoc(), 8080), { ready: false, reason: /not set/ })
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await new Promise((r) => server.once('listening', r))
-  const { port } = server.address() as AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 async function startCloud(t: { teardown(fn: () => unknown): void }): Promise<{ client: ServiceDiscoveryClient; endpoint: string; serviceId: string }> {
   const emulator = await startEmulator({ log: () => {} })

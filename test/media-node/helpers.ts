@@ -1,7 +1,9 @@
 // Shared test helpers: start a node on 127.0.0.1:0 with captured logs, open
-// real `ws` clients, poll for conditions, and speak raw HTTP on a socket.
+// real `ws` clients, poll for conditions, speak raw HTTP on a socket, and
+// find a free port.
 
-import { connect as netConnect } from 'node:net'
+import { connect as netConnect, createServer as createNetServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { WebSocket } from 'ws'
 import type { ClientOptions, RawData } from 'ws'
 import { startMediaNode } from '../../media-node/src/index.js'
@@ -136,4 +138,14 @@ function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data
   if (Array.isArray(data)) return Buffer.concat(data)
   return Buffer.from(data)
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound and released). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer()
+  server.listen(0, '127.0.0.1')
+  await new Promise((r) => server.once('listening', r))
+  const { port } = server.address() as AddressInfo
+  await new Promise((r) => server.close(r))
+  return port
 }

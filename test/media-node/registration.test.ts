@@ -5,14 +5,12 @@
 // on ECS the id, IPv4 and host port come from the task metadata endpoint.
 
 import t from 'tap'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery'
 import type { HttpInstanceSummary, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery'
 import { startEmulator } from '../../infra/local/src/emulator/index.js'
 import type { Emulator } from '../../infra/local/src/emulator/index.js'
 import { emulatorClient, ensurePrivateDnsNamespace, ensureService } from '../../infra/local/src/emulator/sdk-setup.js'
-import { getJson, openClient, parseResponse, rawExchange, startTestNode, upgradeRequest, waitFor } from './helpers.js'
+import { freePort, getJson, openClient, parseResponse, rawExchange, startTestNode, upgradeRequest, waitFor } from './helpers.js'
 import { spawnNode } from './fixtures/child.js'
 import { containerDoc, startMetadataServer, taskDoc } from './fixtures/ecs-metadata-server.js'
 
@@ -50,15 +48,6 @@ async function waitForInstances(client: ServiceDiscoveryClient, predicate: (list
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; instances: ${JSON.stringify(list)}`)
     await new Promise((r) => setTimeout(r, 25))
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await new Promise((r) => server.once('listening', r))
-  const { port } = server.address() as AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
 }
 
 t.test('registers with its attributes, marks DRAINING, deregisters on close', async (t) => {

@@ -1,11 +1,12 @@
 // Media node service: long-lived WebSocket media nodes on ECS EC2 (bridge,
 // dynamic host ports). Each node registers itself in the Cloud Map `media`
-// service; its task role may register/deregister/report health only in that
-// service, change records only in the namespace's hosted zone, and set ECS
-// task scale-in protection only on tasks of this cluster. The drain wiring
-// lives here too: SIGTERM_DRAIN_TIMEOUT_MS derived from the stop timeout,
-// ADMIN_TOKEN from a Secrets Manager secret, the admin port left unmapped
-// (reached through ECS Exec), and a liveness health check on /health.
+// service; its task role may register, deregister, report health and list
+// instances only in that service, change records only in the namespace's
+// hosted zone, and set ECS task scale-in protection only on tasks of this
+// cluster. The drain wiring lives here too: SIGTERM_DRAIN_TIMEOUT_MS derived
+// from the stop timeout, ADMIN_TOKEN from a Secrets Manager secret, the admin
+// port left unmapped (reached through ECS Exec), and a liveness health check
+// on /health.
 import { Construct } from 'constructs'
 import { Duration, Stack } from 'aws-cdk-lib'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
@@ -124,7 +125,9 @@ export class MediaNodeService extends Construct {
           statements: [
             new iam.PolicyStatement({
               sid: 'RegisterInMediaService',
-              actions: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance', 'servicediscovery:UpdateInstanceCustomHealthStatus'],
+              // ListInstances: at start-up a node removes the entries of dead nodes
+              // that had its address (media-node/src/registration.ts).
+              actions: ['servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance', 'servicediscovery:UpdateInstanceCustomHealthStatus', 'servicediscovery:ListInstances'],
               resources: [props.cloudMapServiceArn],
             }),
             // Cloud Map writes the SRV/A records into the namespace's private
