@@ -61,6 +61,10 @@ export interface RouterConfig {
     readonly media: RouteDiscoveryConfig
     readonly services: RouteDiscoveryConfig
     readonly stripPrefix: boolean
+    /** ROUTES_FILE: more routes (JSON), hot-reloaded; undefined = the built-ins only. */
+    readonly file: string | undefined
+    /** How often ROUTES_FILE is checked besides fs.watch; 0 = never. */
+    readonly pollMs: number
   }
   readonly cache: {
     readonly minTtlMs: number
@@ -152,7 +156,9 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['MEDIA_DEFAULT_PORT', '(unset)', 'Port for media nodes with A records, or when a node is missing from the SRV answer (Cloud Map returns at most 8).'],
   ['SERVICES_RECORD_TYPE', 'SRV', 'How /services/<deploymentId> resolves: SRV (host+port per instance) or A (SERVICES_DEFAULT_PORT).'],
   ['SERVICES_DEFAULT_PORT', '80', 'Port for deployments resolved with A records.'],
-  ['STRIP_PREFIX', 'true', 'Strip /media/<id> and /services/<id> before forwarding (sent as X-Forwarded-Prefix).'],
+  ['STRIP_PREFIX', 'true', 'Strip /media/<id> and /services/<id> before forwarding (sent as X-Forwarded-Prefix); also the default of `stripPrefix` in ROUTES_FILE.'],
+  ['ROUTES_FILE', '(unset)', 'JSON route table: fixed prefixes (and hosts) → Cloud Map services, with per-route options; extends the built-in /media and /services routes (see "Route table"). Re-read when it changes; a bad file keeps the last good table.'],
+  ['ROUTES_POLL_MS', '2000', 'How often ROUTES_FILE is checked for changes besides fs.watch (which misses symlink swaps and network file systems); 0 = watch only.'],
   ['CACHE_MIN_TTL_MS', '1000', 'Lower clamp of a discovery answer\'s TTL.'],
   ['CACHE_MAX_TTL_MS', '30000', 'Upper clamp of a discovery answer\'s TTL.'],
   ['CACHE_NEGATIVE_TTL_MS', '2000', 'How long "not found" answers are cached.'],
@@ -305,6 +311,8 @@ export function loadConfig(env: Env = process.env): RouterConfig {
       media,
       services,
       stripPrefix: r.bool('STRIP_PREFIX', true),
+      file: r.raw('ROUTES_FILE'),
+      pollMs: r.int('ROUTES_POLL_MS', 2000, 0, 3_600_000),
     },
     cache: {
       minTtlMs,

@@ -20,10 +20,14 @@ export class RouterError extends Error {
   }
 }
 
+/** Formats a 404 lists (a table may hold thousands). */
+const FORMATS_SHOWN = 10
+
 /** The path matches no route template. */
 export class NoRouteError extends RouterError {
   constructor(formats: readonly string[]) {
-    super(`no route for this path; known formats: ${formats.join(', ')}`, 'NO_ROUTE', 404)
+    const more = formats.length > FORMATS_SHOWN ? `, … and ${formats.length - FORMATS_SHOWN} more` : ''
+    super(`no route for this path; known formats: ${formats.slice(0, FORMATS_SHOWN).join(', ')}${more}`, 'NO_ROUTE', 404)
     this.name = 'NoRouteError'
   }
 }

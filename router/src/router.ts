@@ -20,7 +20,8 @@ import { quietSdkNodeNotice, sdkLogger } from './discovery/sdk-logger.js'
 import { RouterMetrics } from './admin/metrics.js'
 import { createAdminServer } from './admin/server.js'
 import { createLogger, type Logger } from './log.js'
-import { defaultRoutes, type RouteTable } from './routing/routes.js'
+import { RouteSource } from './routing/route-source.js'
+import type { BalancerName } from './routing/route.js'
 import { MainServer } from './server.js'
 
 export interface RouterDeps {
@@ -32,6 +33,8 @@ export interface RouterDeps {
   readonly cloudmapApi?: CloudMapApi
   /** False in cluster workers: the primary serves the admin port. */
   readonly admin?: boolean
+  /** Override the route source (tests: a fake clock, no fs.watch). */
+  readonly routeSource?: RouteSource
 }
 
 export interface Router {
@@ -41,6 +44,8 @@ export interface Router {
   readonly cache: DiscoveryCache
   readonly metrics: RouterMetrics
   readonly logger: Logger
+  /** The live route table (ROUTES_FILE reloads). */
+  readonly routes: RouteSource
   /** Bound ports after listen(). */
   port(): number
   adminPort(): number
@@ -94,14 +99,21 @@ function sdkCloudMapApi(config: RouterConfig, logger: Logger): CloudMapApi {
 export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Router {
   const logger = deps.logger ?? createLogger({ base: { component: 'router' } })
   const metrics = deps.metrics ?? new RouterMetrics()
+  // First: a bad ROUTES_FILE stops the start before anything else is opened.
+  const routes =
+    deps.routeSource ??
+    new RouteSource({
+      file: config.routes.file,
+      builtins: { mediaService: config.routes.mediaService, stripPrefix: config.routes.stripPrefix, servicesBalancer: config.balancing.services },
+      pollMs: config.routes.pollMs,
+      logger,
+    })
   const discovery = deps.discovery ?? createDiscovery(config, logger, metrics, deps.cloudmapApi)
   const cache = new DiscoveryCache(discovery, { ...config.cache, onLookup: (outcome) => metrics.observeLookup(discovery.name, outcome) })
-  const table: RouteTable = defaultRoutes({ mediaService: config.routes.mediaService, stripPrefix: config.routes.stripPrefix })
   let serving = true
   const load = new LoadTracker()
-  const servicesBalancer: Balancer =
-    config.balancing.services === 'p2c' ? new P2cBalancer(load) : config.balancing.services === 'weighted' ? new WeightedBalancer() : new RoundRobinBalancer()
-  const mediaBalancer = new RoundRobinBalancer()
+  // One instance per strategy, shared by the routes naming it (their state is kept per target key).
+  const balancers: Readonly<Record<BalancerName, Balancer>> = { p2c: new P2cBalancer(load), weighted: new WeightedBalancer(), 'round-robin': new RoundRobinBalancer() }
   const outliers = new OutlierDetector({
     consecutiveFailures: config.balancing.ejectAfterFailures === 0 ? Number.POSITIVE_INFINITY : config.balancing.ejectAfterFailures,
     baseEjectionMs: config.balancing.ejectBaseMs,
@@ -109,9 +121,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   })
   const main = new MainServer({
     config,
-    routes: () => table,
+    routes: () => routes.table,
     cache,
-    balancerFor: (route) => (route === 'services' ? servicesBalancer : mediaBalancer),
+    balancerFor: (name) => balancers[name],
     load,
     outliers,
     metrics,
@@ -122,15 +134,19 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     token: config.adminToken,
     renderMetrics: () => metrics.registry.metrics(),
     metricsContentType: metrics.registry.contentType,
-    routesView: async () => ({
-      namespace: config.namespace,
+    routesView: async () => {
+      const v = routes.view()
+      return {
+        namespace: config.namespace,
       discovery: discovery.name,
-      balancer: servicesBalancer.name,
+      balancer: config.balancing.services,
       serving,
       ejected: outliers.ejected(),
-      routes: table.templates.map((t) => ({ name: t.name, format: t.format, prefix: t.prefix, stripPrefix: t.stripPrefix })),
+      routeFile: { file: v.file, loadedAt: v.loadedAt, lastError: v.lastError },
+      routes: v.routes,
       targets: cache.view(),
-    }),
+      }
+    },
   })
   const portOf = (s: Server): number => {
     const a = s.address()
@@ -151,6 +167,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     cache,
     metrics,
     logger,
+    routes,
     port: () => portOf(main.server),
     adminPort: () => portOf(admin),
     async listen() {
@@ -169,8 +186,10 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       serving = false
       await Promise.all([main.close(), admin.listening ? new Promise<void>((r) => admin.close(() => r())) : Promise.resolve()])
       admin.closeAllConnections()
+      routes.close()
       await cache.close()
       logger.flush()
     },
   }
 }
+

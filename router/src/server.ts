@@ -18,6 +18,7 @@ import { endpointKey, type LoadTracker } from './balancing/load-tracker.js'
 import type { OutlierDetector } from './balancing/outlier.js'
 import { eligibleEndpoints, isDraining } from './balancing/eligibility.js'
 import { matchRoute, type RouteMatch, type RouteTable } from './routing/routes.js'
+import type { BalancerName } from './routing/route.js'
 import { checkHost, checkMethod } from './routing/request-target.js'
 import { HttpForwarder, type ForwardResult } from './proxy/http.js'
 import { ClientAbort } from './proxy/client-abort.js'
@@ -31,8 +32,8 @@ export interface MainServerDeps {
   readonly config: RouterConfig
   readonly routes: () => RouteTable
   readonly cache: DiscoveryCache
-  /** Balancer per route template name. */
-  readonly balancerFor: (route: string) => Balancer
+  /** The balancer a route names. */
+  readonly balancerFor: (name: BalancerName) => Balancer
   readonly load: LoadTracker
   readonly outliers: OutlierDetector
   readonly metrics: RouterMetrics
@@ -164,7 +165,7 @@ export class MainServer {
         errorCode = await this.#allocation.handle(req, res, requestId)
         return
       }
-      const match = matchRoute(this.#d.routes(), url)
+      const match = matchRoute(this.#d.routes(), url, req.headers.host)
       routeName = match.route.name
       const limit = this.#d.config.client.maxBodyBytes
       const cl = req.headers['content-length']
@@ -172,7 +173,7 @@ export class MainServer {
       const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
       const ctx = this.#forwardContext(req, client, requestId, match, false)
-      const balancer = this.#d.balancerFor(routeName)
+      const balancer = this.#d.balancerFor(match.route.balancer)
       const load = this.#d.load
       const picked: Endpoint[] = []
       let result: ForwardResult
@@ -196,6 +197,7 @@ export class MainServer {
           },
           (ep, failure) => this.#attemptFailed(routeName, ep, failure.reason, failure.beforeSend),
           abort,
+          match.route.timeouts,
         )
       } finally {
         for (const p of picked) load.end(p)
@@ -234,7 +236,7 @@ export class MainServer {
 
   /** Endpoints that may take this new request or WebSocket (throws 503 when none). */
   #eligible(match: RouteMatch, kind: 'http' | 'websocket', resolved: { readonly endpoints: readonly Endpoint[] }): readonly Endpoint[] {
-    const what = `${match.route.param} ${match.capture}`
+    const what = match.what
     if (resolved.endpoints.length === 0) throw new NoHealthyEndpointError(what, this.#d.config.retryAfterSeconds)
     const eligible = eligibleEndpoints(resolved.endpoints, kind, match.route.drainingAcceptsHttp)
     if (eligible.length === 0) {
@@ -271,13 +273,13 @@ export class MainServer {
       if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
         throw new RouterError('only WebSocket upgrades are supported', 'UNSUPPORTED_UPGRADE', 400)
       }
-      const match = matchRoute(this.#d.routes(), url)
+      const match = matchRoute(this.#d.routes(), url, req.headers.host)
       routeName = match.route.name
       const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
       const ctx = this.#forwardContext(req, clientIp(socket), requestId, match, true)
       const meta = { route: routeName, requestId, path: logPath(url), started }
-      const balancer = this.#d.balancerFor(routeName)
+      const balancer = this.#d.balancerFor(match.route.balancer)
       const tried = new Set<string>()
       for (let attempt = 1; attempt <= 2; attempt++) {
         endpoint = balancer.pick(key, endpoints, tried)
@@ -311,7 +313,7 @@ export class MainServer {
           return
         }
       }
-      reject(new NoHealthyEndpointError(`${match.route.param} ${match.capture}`, this.#d.config.retryAfterSeconds))
+      reject(new NoHealthyEndpointError(match.what, this.#d.config.retryAfterSeconds))
     } catch (err) {
       const e = err instanceof RouterError ? err : new RouterError('internal error', 'INTERNAL', 500)
       reject(e)

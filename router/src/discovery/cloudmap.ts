@@ -75,25 +75,26 @@ export class CloudMapDiscovery implements Discovery {
     const state = await this.#fresh(target.service)
     const ttlSeconds = this.#o.revisionPollMs / 1000
     if (target.kind === 'service') {
-      return { endpoints: this.#endpoints(target.service, filterByHealth(state.instances, this.#o.healthStatus)), ttlSeconds }
+      return { endpoints: this.#endpoints(target, filterByHealth(state.instances, this.#o.healthStatus)), ttlSeconds }
     }
     const all = state.instances.filter((i) => i.instanceId === target.instanceId)
     if (all.length === 0) throw new TargetNotFoundError(`${target.service} instance ${target.instanceId}`)
     const usable = filterByHealth(state.instances, this.#o.healthStatus).filter((i) => i.instanceId === target.instanceId)
-    return { endpoints: this.#endpoints(target.service, usable), ttlSeconds }
+    return { endpoints: this.#endpoints(target, usable), ttlSeconds }
   }
 
   async close(): Promise<void> {
     this.#o.api.close()
   }
 
-  #endpoints(service: string, instances: readonly ApiInstance[]): Endpoint[] {
+  #endpoints(target: Target, instances: readonly ApiInstance[]): Endpoint[] {
     const out: Endpoint[] = []
+    const fallbackPort = target.lookup !== undefined ? target.lookup.defaultPort : this.#o.defaultPortFor(target.service)
     for (const i of instances) {
       const host = i.attributes['AWS_INSTANCE_IPV4']
       if (host === undefined || host === '') continue
       const p = i.attributes['AWS_INSTANCE_PORT']
-      const port = p !== undefined && PORT.test(p) ? Number(p) : this.#o.defaultPortFor(service)
+      const port = p !== undefined && PORT.test(p) ? Number(p) : fallbackPort
       if (port === undefined || port < 1 || port > 65535) continue
       const attributes: Record<string, string> = {}
       for (const [k, v] of Object.entries(i.attributes)) if (!k.startsWith('AWS_')) attributes[k] = v

@@ -3,12 +3,20 @@
 // `Discovery`; the `dns`, `cloudmap` and `static` backends implement it and are
 // the only modules that know where endpoints come from.
 
-/** What a route asks discovery for. Names are already validated DNS labels. */
+/** A route's own record type and port; without one the backend uses its per-service default. */
+export interface TargetLookup {
+  /** DNS mode: SRV (host+port per instance) or A (`defaultPort`). */
+  readonly recordType: 'A' | 'SRV'
+  /** Port with A records, or for an instance without one (SRV answer / AWS_INSTANCE_PORT). */
+  readonly defaultPort: number | undefined
+}
+
+/** What a route asks discovery for. Names are already validated, lower-case DNS labels. */
 export type Target =
   /** Every instance of a Cloud Map service (e.g. a deployment). */
-  | { readonly kind: 'service'; readonly service: string }
+  | { readonly kind: 'service'; readonly service: string; readonly lookup?: TargetLookup }
   /** One named instance of a Cloud Map service (e.g. a media node). */
-  | { readonly kind: 'instance'; readonly service: string; readonly instanceId: string }
+  | { readonly kind: 'instance'; readonly service: string; readonly instanceId: string; readonly lookup?: TargetLookup }
 
 /** One reachable instance, with whatever attributes the backend knows. */
 export interface Endpoint {
@@ -41,5 +49,7 @@ export interface Discovery {
 
 /** Cache key / log form of a target. */
 export function targetKey(target: Target): string {
-  return target.kind === 'service' ? `service:${target.service}` : `instance:${target.service}/${target.instanceId}`
+  const base = target.kind === 'service' ? `service:${target.service}` : `instance:${target.service}/${target.instanceId}`
+  const l = target.lookup
+  return l === undefined ? base : `${base}@${l.recordType}${l.defaultPort !== undefined ? `:${l.defaultPort}` : ''}`
 }

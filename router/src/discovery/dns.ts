@@ -41,7 +41,7 @@ export class DnsDiscovery implements Discovery {
   }
 
   async resolve(target: Target): Promise<Resolution> {
-    const { recordType, defaultPort } = this.#opts.recordTypeFor(target.service)
+    const { recordType, defaultPort } = target.lookup ?? this.#opts.recordTypeFor(target.service)
     const serviceName = `${target.service}.${this.#opts.namespace}`
     if (target.kind === 'service') {
       return recordType === 'A'

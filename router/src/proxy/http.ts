@@ -22,6 +22,13 @@ import { classifyUpstreamError, isStaleConnection, type ClassifiedUpstreamError 
 import type { ClientAbort } from './client-abort.js'
 import { BodyWatch, RequestBody, type BodyLimits, type WatchClock } from './request-body.js'
 
+/** A route's overrides of the upstream timeouts (undefined fields keep the defaults). */
+export interface ForwardTimeouts {
+  readonly connectMs?: number
+  readonly headersMs?: number
+  readonly bodyMs?: number
+}
+
 export interface HttpForwarderOptions extends UpstreamOptions {
   /** How request bodies are read (size limit, buffering, pace). */
   readonly body: BodyLimits
@@ -104,6 +111,8 @@ export class HttpForwarder {
     onAttemptFailed: (endpoint: Endpoint, failure: ClassifiedUpstreamError) => void,
     /** Fired by the caller when the client goes away before the response is done. */
     abort: ClientAbort,
+    /** The route's timeouts. */
+    timeouts?: ForwardTimeouts,
   ): Promise<ForwardResult> {
     const method = req.method ?? 'GET'
     const withBody = hasBody(req)
@@ -119,6 +128,9 @@ export class HttpForwarder {
       }
     }
     const opts: Dispatcher.DispatchOptions = { path, method, headers: upstreamRequestHeaders(req.headers, ctx), body }
+    if (timeouts?.headersMs !== undefined) opts.headersTimeout = timeouts.headersMs
+    if (timeouts?.bodyMs !== undefined) opts.bodyTimeout = timeouts.bodyMs
+    const connectMs = timeouts?.connectMs
     const replayable = !withBody && IDEMPOTENT.has(method)
 
     // Made on the first failure only: most requests never retry.
@@ -132,10 +144,10 @@ export class HttpForwarder {
         if (endpoint === undefined) break
         attempts++
         const ep = endpoint
-        let outcome = await this.#attempt(ep, opts, res, ctx.requestId, abort)
+        let outcome = await this.#attempt(ep, opts, res, ctx.requestId, abort, connectMs)
         if (outcome.kind === 'failed' && replayable && !outcome.headSent && !abort.aborted && isStaleConnection(outcome.error)) {
           // A kept-alive connection the upstream had just closed: once more, same instance.
-          outcome = await this.#attempt(ep, opts, res, ctx.requestId, abort)
+          outcome = await this.#attempt(ep, opts, res, ctx.requestId, abort, connectMs)
         }
         if (outcome.kind === 'done') return { status: res.statusCode, endpoint: ep, attempts }
         if (outcome.kind === 'busy') {
@@ -162,8 +174,8 @@ export class HttpForwarder {
   }
 
   /** One dispatch to `ep` through its origin's gate and pool. */
-  #attempt(ep: Endpoint, opts: Dispatcher.DispatchOptions, res: ServerResponse, requestId: string, abort: ClientAbort): Promise<Outcome> {
-    const origin = this.origins.get(endpointKey(ep), ep.host, ep.port)
+  #attempt(ep: Endpoint, opts: Dispatcher.DispatchOptions, res: ServerResponse, requestId: string, abort: ClientAbort, connectMs: number | undefined): Promise<Outcome> {
+    const origin = this.origins.get(endpointKey(ep), ep.host, ep.port, connectMs)
     if (origin === undefined) return Promise.resolve({ kind: 'busy', reason: 'closed' })
     return new Promise<Outcome>((settle) => new Exchange(this.origins, origin, opts, res, requestId, abort, settle).start())
   }

@@ -11,3 +11,8 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 export function isDnsLabel(s: string): boolean {
   return LABEL.test(s)
 }
+
+/** A path capture as the name to look up, or undefined when it is not a DNS label. */
+export function captureLabel(s: string): string | undefined {
+  return LABEL.test(s) ? s : undefined
+}

@@ -53,11 +53,17 @@ export class UpstreamOrigins {
     }
   }
 
-  /** The pool and gate for host:port (made on first use); undefined once closed. */
-  get(key: string, host: string, port: number): Origin | undefined {
+  /**
+   * The pool and gate for host:port (made on first use); undefined once closed.
+   * A route's own connect timeout (undici sets it per pool) gets a pool and gate of its own.
+   */
+  get(endpoint: string, host: string, port: number, connectTimeoutMs?: number): Origin | undefined {
+    const own = connectTimeoutMs !== undefined && connectTimeoutMs !== this.#o.connectTimeoutMs
+    const key = own ? `${endpoint}#connect=${connectTimeoutMs}` : endpoint
     const found = this.#origins.get(key)
     if (found !== undefined || this.#closed) return found
-    const pool = new Pool(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, this.#poolOptions)
+    const options = own ? { ...this.#poolOptions, connect: { ...this.#poolOptions.connect, timeout: connectTimeoutMs } } : this.#poolOptions
+    const pool = new Pool(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, options)
     const gate = new AdmissionGate({ limit: this.#o.connectionsPerOrigin, queueMax: this.#o.queueMax, queueTimeoutMs: this.#o.queueTimeoutMs, ...(this.#o.clock !== undefined ? { clock: this.#o.clock } : {}) })
     const origin: Origin = { key, pool, gate, connections: 0 }
     pool
