@@ -130,6 +130,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     logger,
     isServing: () => serving,
   })
+  metrics.watchState({ draining: () => !serving, staleTargets: () => cache.staleCount() })
   const admin = createAdminServer({
     token: config.adminToken,
     renderMetrics: () => metrics.registry.metrics(),

@@ -88,10 +88,16 @@ t.test('admin endpoints and metrics', async (t) => {
   t.match(text, /\nrouter_http_request_duration_seconds_count\{route="none"\} 2\n/)
   t.match(text, /\nrouter_http_request_duration_seconds_sum\{route="media"\} [0-9.e-]+\n/)
   t.match(text, /process_cpu_user_seconds_total/)
+  t.match(text, /\nrouter_draining 0\n/, 'not draining')
+  t.match(text, /\nrouter_discovery_stale_targets 0\n/, 'nothing served stale')
   t.notMatch(text, /dep-123|node-77|missing/, 'no raw ids in labels')
 
   for (const name of MISNAMED_DEFAULT_GAUGES) t.notMatch(text, new RegExp(`^${name} `, 'm'), `${name} (a gauge with a counter's suffix) is not exported`)
   t.match(text, /\nnodejs_active_handles\{type="[A-Za-z]+"\} \d+\n/, 'the per-type handle gauge stays')
   t.match(text, /\nnodejs_eventloop_lag_p99_seconds \d/, 'other default metrics stay')
   assertPromtoolAccepts(t, text, "the router's /metrics")
+
+  rt.router.setServing(false)
+  const draining = await (await request(`${rt.adminUrl}/metrics`)).body.text()
+  t.match(draining, /\nrouter_draining 1\n/, 'draining shows at the next scrape')
 })

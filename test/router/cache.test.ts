@@ -144,6 +144,7 @@ t.test('not found is cached, then served while it is re-checked in the backgroun
 t.test('a failed refresh keeps the answer (stale) up to max-stale, retrying periodically; past it lookups wait', async (t) => {
   const { backend, cache, advance, outcomes } = setup({ maxTtlMs: 1000, maxStaleMs: 10_000 })
   await cache.resolve(target)
+  t.equal(cache.staleCount(), 0)
   backend.mode = 'fail'
   advance(1500)
   t.equal((await cache.resolve(target)).outcome, 'refresh', 'served at once; the refresh fails in the background')
@@ -151,8 +152,10 @@ t.test('a failed refresh keeps the answer (stale) up to max-stale, retrying peri
   t.equal(backend.calls, 2)
   const stale = await cache.resolve(target)
   t.equal(stale.outcome, 'stale')
+  t.equal(cache.staleCount(), 1, 'the kept answer counts as stale (router_discovery_stale_targets)')
   t.equal(backend.calls, 2, 'no retry before staleRetryMs')
   advance(1001)
+  t.equal(cache.staleCount(), 1, 'still stale between retries (past its retry TTL)')
   t.equal((await cache.resolve(target)).outcome, 'stale', 'still served at once')
   await backend.idle()
   t.equal(backend.calls, 3, 'retried after staleRetryMs')
@@ -162,6 +165,7 @@ t.test('a failed refresh keeps the answer (stale) up to max-stale, retrying peri
   backend.mode = 'ok'
   const fresh = await cache.resolve(target)
   t.equal(fresh.outcome, 'miss')
+  t.equal(cache.staleCount(), 0, 'a fresh answer is not stale')
   t.ok(outcomes.includes('error'))
 })
 

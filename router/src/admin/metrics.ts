@@ -33,8 +33,14 @@ export class RouterMetrics {
   readonly cloudmapCalls: Counter<'operation' | 'outcome'>
   readonly ejections: Counter<'route'>
   readonly upstreamConnections: Gauge<'state'>
+  readonly draining: Gauge
+  readonly staleTargets: Gauge
   /** Read at scrape time: the upstream client's connection counts. */
   #upstreamPool: (() => { readonly idle: number; readonly busy: number; readonly queued: number }) | undefined
+  /** Read at scrape time: true while the router drains (/health is 503). */
+  #isDraining: (() => boolean) | undefined
+  /** Read at scrape time: discovery targets served from an answer kept after a failed refresh. */
+  #staleTargets: (() => number) | undefined
   /** Per-request cells by label key (see metric-cells.ts: prom-client's label handling is the cost). */
   readonly #requestCells = new Map<string, CounterCell<'route' | 'status_class'>>()
   readonly #durationCells = new Map<string, HistogramCell<'route'>>()
@@ -75,12 +81,37 @@ export class RouterMetrics {
         this.set({ state: 'queued' }, s.queued)
       },
     })
+    // Cluster: the primary aggregates workers' registries; `max` keeps these 0/1 and per-router counts.
+    this.draining = new Gauge({
+      name: 'router_draining',
+      help: '1 while the router drains (after SIGTERM: /health is 503, then it stops accepting), else 0.',
+      registers: [registry],
+      aggregator: 'max',
+      collect() {
+        this.set(metrics.#isDraining?.() === true ? 1 : 0)
+      },
+    })
+    this.staleTargets = new Gauge({
+      name: 'router_discovery_stale_targets',
+      help: 'Discovery targets whose cached answer is kept after a failed refresh (served stale, up to max-stale).',
+      registers: [registry],
+      aggregator: 'max',
+      collect() {
+        this.set(metrics.#staleTargets?.() ?? 0)
+      },
+    })
     this.wsRejected = new Counter({ name: 'router_websocket_rejected_total', help: 'Upgrade requests that did not become WebSockets, by status class.', labelNames: ['route', 'status_class'], registers: [registry] })
   }
 
   /** Report the upstream HTTP client's connection counts on each scrape. */
   watchUpstreamPool(stats: () => { readonly idle: number; readonly busy: number; readonly queued: number }): void {
     this.#upstreamPool = stats
+  }
+
+  /** Report the drain state and the discovery cache's stale targets on each scrape. */
+  watchState(state: { readonly draining: () => boolean; readonly staleTargets: () => number }): void {
+    this.#isDraining = state.draining
+    this.#staleTargets = state.staleTargets
   }
 
   observeRequest(route: string, status: number, seconds: number): void {

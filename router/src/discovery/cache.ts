@@ -169,6 +169,13 @@ export class DiscoveryCache {
     return rows
   }
 
+  /** Entries now holding an answer kept after a failed refresh (metrics, read at scrape time). */
+  staleCount(): number {
+    let n = 0
+    // dump(), as in view(): a stale entry is past its (short) retry TTL between retries.
+    for (const [, { value }] of this.#lru.dump()) if (value.stale) n++
+    return n
+  }
 
   async close(): Promise<void> {
     this.#lru.clear()
