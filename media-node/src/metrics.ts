@@ -2,8 +2,9 @@
 // port: prom-client's process metrics on a Registry of our own, plus the
 // node's state read from its status at scrape time (nothing per message).
 
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { StatusBody } from './server.js'
+import type { ConnectionCounts } from './sessions.js'
 
 /**
  * prom-client's gauges that carry a counter's `_total` suffix (`promtool
@@ -20,8 +21,8 @@ export interface NodeMetrics {
   render(): Promise<string>
 }
 
-/** Builds the registry; `status` is read on every scrape. */
-export function createNodeMetrics(status: () => StatusBody): NodeMetrics {
+/** Builds the registry; `status` and `connections` are read on every scrape. */
+export function createNodeMetrics(status: () => StatusBody, connections: () => ConnectionCounts): NodeMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name)
@@ -66,6 +67,35 @@ export function createNodeMetrics(status: () => StatusBody): NodeMetrics {
     registers,
     collect() {
       this.set(status().registration?.registered === true ? 1 : 0)
+    },
+  })
+  new Gauge({
+    name: 'media_node_drain_deadline_timestamp_seconds',
+    help: 'Unix time at which a running drain stops waiting and closes the remaining sockets with 1001; 0 before any drain.',
+    registers,
+    collect() {
+      const deadline = status().drain?.deadline
+      const ms = deadline === undefined ? Number.NaN : Date.parse(deadline)
+      this.set(Number.isFinite(ms) ? ms / 1000 : 0)
+    },
+  })
+  new Counter({
+    name: 'media_node_websockets_opened_total',
+    help: 'WebSocket connections accepted since the node started.',
+    registers,
+    collect() {
+      this.reset()
+      this.inc(connections().opened)
+    },
+  })
+  new Counter({
+    name: 'media_node_websockets_closed_total',
+    help: 'WebSocket connections ended, by close code (1000-1015, else "other") and by who ended them (client, server, error).',
+    labelNames: ['code', 'closed_by'],
+    registers,
+    collect() {
+      this.reset()
+      for (const c of connections().closed) this.inc({ code: c.code, closed_by: c.closedBy }, c.count)
     },
   })
   return { contentType: registry.contentType, render: () => registry.metrics() }

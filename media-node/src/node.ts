@@ -227,7 +227,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     const a = createAdminServer({
       token: admin.token,
       status,
-      metrics: createNodeMetrics(status),
+      metrics: createNodeMetrics(status, () => hub.connectionCounts()),
       drain: () => void drain().catch(() => {}),
       forceClose: () => forceClose(),
       log,

@@ -63,11 +63,33 @@ interface Peer {
   closeTimer: NodeJS.Timeout | undefined
 }
 
+/** Who ended a connection, as in the connection-closed log line. */
+export type ClosedBy = 'client' | 'server' | 'error'
+
+/** Connections counted since the node started (read by the metrics at scrape time). */
+export interface ConnectionCounts {
+  readonly opened: number
+  /** Ended connections by close-code label (closeCodeLabel) and by who ended them. */
+  readonly closed: ReadonlyArray<{ readonly code: string; readonly closedBy: ClosedBy; readonly count: number }>
+}
+
+/**
+ * A close code as a metric label: the codes RFC 6455 and the IANA registry
+ * define (1000-1015) as themselves; application codes (3000-4999, chosen by
+ * clients) as `other`, so a client cannot grow the label set.
+ */
+export function closeCodeLabel(code: number): string {
+  return Number.isInteger(code) && code >= 1000 && code <= 1015 ? String(code) : 'other'
+}
+
 /** Holds the rooms of one node. */
 export class SessionHub {
   readonly #options: SessionHubOptions
   readonly #rooms = new Map<string, Set<Peer>>()
   readonly #peers = new Set<Peer>()
+  #opened = 0
+  /** Ended connections by `${code label}|${closedBy}`. */
+  readonly #closed = new Map<string, { readonly code: string; readonly closedBy: ClosedBy; count: number }>()
   #heartbeat: TimerHandle | undefined
   #stopped = false
 
@@ -96,6 +118,11 @@ export class SessionHub {
     return this.#rooms.size
   }
 
+  /** Connections opened and closed since the start. */
+  connectionCounts(): ConnectionCounts {
+    return { opened: this.#opened, closed: [...this.#closed.values()].map((c) => ({ ...c })) }
+  }
+
   /** Adds an upgraded WebSocket to the room of `info.sessionId`. */
   join(ws: WebSocket, info: JoinInfo): void {
     const peer: Peer = {
@@ -120,6 +147,7 @@ export class SessionHub {
     }
     room.add(peer)
     this.#peers.add(peer)
+    this.#opened++
 
     ws.on('message', (data, isBinary) => this.#relay(peer, data, isBinary))
     ws.on('pong', () => {
@@ -220,7 +248,13 @@ export class SessionHub {
       room.delete(peer)
       if (room.size === 0) this.#rooms.delete(peer.sessionId)
     }
-    const closedBy = peer.serverClose !== undefined ? 'server' : peer.error !== undefined ? 'error' : 'client'
+    const closedBy: ClosedBy = peer.serverClose !== undefined ? 'server' : peer.error !== undefined ? 'error' : 'client'
+    const closeCode = peer.serverClose?.code ?? code
+    const codeLabel = closeCodeLabel(closeCode)
+    const key = `${codeLabel}|${closedBy}`
+    const tally = this.#closed.get(key)
+    if (tally !== undefined) tally.count++
+    else this.#closed.set(key, { code: codeLabel, closedBy, count: 1 })
     this.#options.log({
       level: 'info',
       msg: 'connection closed',
@@ -230,7 +264,7 @@ export class SessionHub {
       bytesOut: peer.bytesOut,
       messagesIn: peer.messagesIn,
       messagesOut: peer.messagesOut,
-      closeCode: peer.serverClose?.code ?? code,
+      closeCode,
       closeReason: peer.serverClose?.reason ?? reason,
       closedBy,
       ...(peer.error !== undefined ? { error: peer.error } : {}),

@@ -36,10 +36,40 @@ t.test('GET /metrics on the admin port: the node\'s state, and promtool accepts 
   t.match(text, /\nmedia_node_sessions 1\n/)
   t.match(text, /\nmedia_node_state\{state="ACTIVE"\} 1\n/)
   t.match(text, /\nmedia_node_state\{state="DRAINING"\} 0\n/)
+  t.match(text, /\nmedia_node_drain_deadline_timestamp_seconds 0\n/, 'no drain yet')
+  t.match(text, /\nmedia_node_websockets_opened_total 2\n/)
   t.match(text, /\nprocess_cpu_user_seconds_total \d/, 'default process metrics are there')
   t.notMatch(text, /^nodejs_active_(handles|requests|resources)_total /m, 'no gauge with a counter\'s suffix')
   assertPromtoolAccepts(t, text, "the media node's /metrics")
   t.equal((await call(node.adminPort ?? 0, 'POST', '/metrics')).status, 405)
+})
+
+t.test('GET /metrics counts WebSockets closed by code and side; client-chosen codes collapse to "other"; a drain shows its deadline', async (t) => {
+  const { node, url } = await startTestNode(t, { admin: { port: 0, token: TOKEN } })
+  const port = node.adminPort ?? 0
+  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const codes = [1000, 4001, 4999, 1000]
+  for (const code of codes) (await openClient(t, url('/ws/room-2'))).close(code)
+  // The node counts a close when its side of the handshake ends: poll (bounded) until all four are in.
+  let text = ''
+  for (let i = 0; i < 200; i++) {
+    text = await scrape()
+    if (/\nmedia_node_connections 0\n/.test(text)) break
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  t.match(text, /\nmedia_node_websockets_opened_total 4\n/)
+  t.match(text, /\nmedia_node_websockets_closed_total\{code="1000",closed_by="client"\} 2\n/)
+  t.match(text, /\nmedia_node_websockets_closed_total\{code="other",closed_by="client"\} 2\n/)
+  t.notMatch(text, /code="4001"|code="4999"/, 'application codes are not labels')
+  assertPromtoolAccepts(t, text, "the media node's /metrics after closes")
+
+  await openClient(t, url('/ws/room-3'))
+  const before = Date.now() / 1000
+  t.equal((await call(port, 'POST', '/admin/drain', `Bearer ${TOKEN}`)).status, 202)
+  const drained = await scrape()
+  t.match(drained, /\nmedia_node_state\{state="DRAINING"\} 1\n/)
+  const deadline = Number(/\nmedia_node_drain_deadline_timestamp_seconds (\S+)\n/.exec(drained)?.[1])
+  t.ok(deadline > before, `the drain deadline (${deadline}) is in the future`)
 })
 
 t.test('/admin/* without the right bearer token: 401 JSON, nothing happens', async (t) => {
