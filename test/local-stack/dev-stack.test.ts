@@ -28,6 +28,13 @@ t.test('dev stack serves both route templates and cleans up', async (t) => {
   }
   t.same([...seen].sort(), ['hello-1', 'hello-2'])
 
+  t.equal(stack.mediaNodeAdminUrls.length, 2)
+  for (const adminUrl of stack.mediaNodeAdminUrls) {
+    const m = await request(`${adminUrl}/metrics`)
+    t.equal(m.statusCode, 200, `${adminUrl}/metrics`)
+    t.match(await m.body.text(), /\nmedia_node_state\{state="ACTIVE"\} 1\n/)
+  }
+
   const status = await request(`${stack.routerUrl}/media/node-2/status`)
   t.match(JSON.parse(await status.body.text()), { nodeId: 'node-2', status: 'ACTIVE' })
 

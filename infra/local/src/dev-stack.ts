@@ -38,6 +38,8 @@ export interface DevStack {
   readonly router: Router
   readonly deployments: string[]
   readonly mediaNodes: string[]
+  /** Each media node's admin listener (GET /metrics, /status; /admin/* with adminToken), in mediaNodes order. */
+  readonly mediaNodeAdminUrls: string[]
   /** Start draining a media node (DRAINING in Cloud Map; existing sockets stay). */
   drainNode(nodeId: string): Promise<void>
   close(): Promise<void>
@@ -65,6 +67,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         cleanups.push(() => b.close())
       }
     }
+    const adminToken = options.adminToken ?? 'local-admin-token-change-me'
     const nodes: MediaNode[] = []
     for (const nodeId of options.mediaNodes ?? ['node-1', 'node-2']) {
       const node = await startMediaNode({
@@ -72,6 +75,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         host: '127.0.0.1',
         port: 0,
         registration: { endpoint: emulator.apiEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, namespaceName: namespace, serviceName: 'media', advertiseIpv4: '127.0.0.1' },
+        admin: { port: 0, host: '127.0.0.1', token: adminToken },
         log: (e) => print({ component: 'media-node', ...e }),
       })
       nodes.push(node)
@@ -79,7 +83,6 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     }
     await Promise.all(nodes.map((n) => n.whenActive()))
 
-    const adminToken = options.adminToken ?? 'local-admin-token-change-me'
     const config = loadConfig({
       HOST: '127.0.0.1',
       ADMIN_HOST: '127.0.0.1',
@@ -104,6 +107,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       router,
       deployments: [...new Set(backends.map((b) => b.deployment))],
       mediaNodes: nodes.map((n) => n.nodeId),
+      mediaNodeAdminUrls: nodes.map((n) => `http://127.0.0.1:${n.adminPort ?? 0}`),
       drainNode: async (nodeId) => {
         const node = nodes.find((n) => n.nodeId === nodeId)
         if (node === undefined) throw new Error(`no media node ${nodeId} in the local stack`)

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     `    curl -s ${u}/services/nope/x                    # 404 JSON: unknown deployment`,
     `    curl -s ${u}/services/Bad.Name/x                # 400 JSON: not a DNS label, no lookup made`,
     `    curl -s ${stack.adminUrl}/metrics | grep router_`,
+    `    curl -s ${stack.mediaNodeAdminUrls[0] ?? ''}/metrics | grep media_node_   # each media node's admin port`,
     `    curl -s -H 'authorization: Bearer ${stack.adminToken}' ${stack.adminUrl}/admin/routes`,
     '',
     '  WebSocket through the router (type lines; open it in two terminals to see the relay):',
