@@ -4,6 +4,7 @@
 import t from 'tap'
 import WebSocket from 'ws'
 import { request } from 'undici'
+import { existsSync } from 'node:fs'
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery'
 import { startDevStack } from '../../infra/local/src/dev-stack.js'
 import { emulatorClient } from '../../infra/local/src/emulator/sdk-setup.js'
@@ -69,4 +70,22 @@ t.test('drainNode marks a media node DRAINING while it still has sessions', asyn
   const r = await request(`${stack.routerUrl}/media/node-2/status`)
   t.match(JSON.parse(await r.body.text()), { nodeId: 'node-2', status: 'DRAINING' })
   await t.rejects(stack.drainNode('nope'), /no media node/)
+})
+
+t.test('DISCOVERY_MODE=static: the stack writes the file of what it started and removes it on close', async (t) => {
+  const stack = await startDevStack({ routerPort: 0, adminPort: 0, quiet: true, routerEnv: { DISCOVERY_MODE: 'static' } })
+  let closed = false
+  t.teardown(async () => {
+    if (!closed) await stack.close()
+  })
+  const file = stack.routerEnv['STATIC_DISCOVERY_FILE']
+  t.ok(file !== undefined && existsSync(file), 'file written')
+  t.equal(stack.router.config.discoveryMode, 'static')
+  const r = await request(`${stack.routerUrl}/services/echo/x?y=1`)
+  t.match(await r.body.json(), { deployment: 'echo', instance: 'echo-1', path: '/x', query: { y: '1' } })
+  const status = await request(`${stack.routerUrl}/media/node-1/status`)
+  t.match(await status.body.json(), { nodeId: 'node-1' })
+  closed = true
+  await stack.close()
+  t.notOk(file !== undefined && existsSync(file), 'file removed')
 })
