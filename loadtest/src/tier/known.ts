@@ -14,13 +14,7 @@ export interface KnownDefect {
   readonly note: string
 }
 
-export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  {
-    scenario: 'partition',
-    check: 'slowest answer to it',
-    note: 'issue 13: a connect timeout is retried on the same (only) instance, so a partitioned media node answers 504 after 2 × UPSTREAM_CONNECT_TIMEOUT_MS',
-  },
-]
+export const KNOWN_DEFECTS: readonly KnownDefect[] = []
 
 export interface JudgedCheck extends Check {
   /** Set when the check failed on a known defect. */

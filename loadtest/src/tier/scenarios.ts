@@ -89,8 +89,10 @@ export const mediaKillScenario: ScenarioFn = async (ctx) => {
   const to = Date.now()
   ctx.log(`starting the replacement of ${task.nodeId}`)
   const replacement = await stack.startMedia(task.host)
-  // The dead node's Cloud Map entry outlives it (nobody deregisters a killed task) and
-  // now points at the replacement's address: nothing may be allocated or opened under the dead id.
+  // The dead node's Cloud Map entry outlives it until the replacement, once registered,
+  // deregisters the other instances at its own address (on ECS the stopped-task reaper does it
+  // sooner); until then the entry points at the replacement's address, and nothing may be
+  // allocated or opened under the dead id.
   const replacedAt = Date.now()
   await sleep(s.settleMs)
   const ghost = load.ws.filter((e) => e.t >= replacedAt && (e.kind === 'alloc' || e.kind === 'open') && e.node === task.nodeId).length
