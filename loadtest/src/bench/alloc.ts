@@ -15,9 +15,9 @@ import { clockTicksPerSecond } from './procfs.js'
 import { measureHttp, warmUp, type MeasureContext } from './measure.js'
 import { summarizeAllocProfile, type AllocSummary } from './alloc-profile.js'
 import { findRepoRoot } from './main.js'
-import { TARGETS, type RunningTarget, type TargetName } from './targets.js'
+import { TARGETS, withoutUnsetBefore, type RunningTarget, type TargetName } from './targets.js'
 
-const NODE_TARGETS = ['router', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
+const NODE_TARGETS = ['router', 'router-before', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
 const KNOWN = ['TARGETS', 'CONNECTIONS', 'DURATION', 'WARMUP', 'TOP', 'PIN', 'VERBOSE']
 
 function log(line: string): void {
@@ -39,7 +39,7 @@ function signal(pid: number | undefined): void {
 
 async function main(argv: readonly string[]): Promise<number> {
   const src = mergeOptions({}, parseFlags(argv), KNOWN)
-  const targets = checkChoices('TARGETS', readList(src, 'TARGETS', NODE_TARGETS), NODE_TARGETS)
+  const targets = checkChoices('TARGETS', readList(src, 'TARGETS', withoutUnsetBefore(NODE_TARGETS)), NODE_TARGETS)
   const connections = readInt(src, 'CONNECTIONS', 50, 1, 2000)
   const durationMs = readDurationMs(src, 'DURATION', 5000, 1000, 120_000)
   const warmupMs = readDurationMs(src, 'WARMUP', 3000, 0, 60_000)

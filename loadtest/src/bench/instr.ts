@@ -21,9 +21,9 @@ import { OptionError, checkChoices, mergeOptions, parseFlags, readBool, readInt,
 import { runAsEntry, withUpstream } from './bench-tool.js'
 import { callgrindLauncher, dumpCounts, haveCallgrind, instructionsOf, instrumentationOn, perRequest, spread, zeroCounts } from './callgrind.js'
 import { findRepoRoot } from './main.js'
-import { TARGETS, type RunningTarget, type TargetName, type Upstream } from './targets.js'
+import { TARGETS, withoutUnsetBefore, type RunningTarget, type TargetName, type Upstream } from './targets.js'
 
-const NODE_TARGETS = ['router', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
+const NODE_TARGETS = ['router', 'router-before', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
 const KNOWN = ['TARGETS', 'REQUESTS', 'WINDOWS', 'WARMUP', 'SETTLE', 'CONNECTIONS', 'RUNS', 'INSTALL', 'VERBOSE']
 /** The issue's goal: router ≤ 1.25 × the minimal undici proxy. */
 const GOAL_RATIO = 1.25
@@ -48,7 +48,7 @@ interface InstrOptions {
 function readOptions(argv: readonly string[]): InstrOptions {
   const src = mergeOptions({}, parseFlags(argv), KNOWN)
   return {
-    targets: checkChoices('TARGETS', readList(src, 'TARGETS', ['router', 'undici']), NODE_TARGETS),
+    targets: checkChoices('TARGETS', readList(src, 'TARGETS', withoutUnsetBefore(['router', 'router-before', 'undici'])), NODE_TARGETS),
     requests: readInt(src, 'REQUESTS', 1500, 100, 1_000_000),
     windows: readInt(src, 'WINDOWS', 9, 1, 100),
     warmup: readInt(src, 'WARMUP', 3000, 0, 1_000_000),
@@ -148,6 +148,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const ratios = router.map((r, i) => r / (undici[i] ?? Number.NaN))
     const median = spread(ratios).median
     log(`\nrouter / undici: ${median.toFixed(3)} (per run: ${ratios.map((r) => r.toFixed(3)).join(', ')}); goal ≤ ${GOAL_RATIO}: ${median <= GOAL_RATIO ? 'met' : 'not met'}`)
+  }
+  const before = byTarget.get('router-before')
+  if (router !== undefined && before !== undefined) {
+    const ratios = router.map((r, i) => r / (before[i] ?? Number.NaN))
+    log(`router / router-before: ${spread(ratios).median.toFixed(3)} (per run: ${ratios.map((r) => r.toFixed(3)).join(', ')})`)
   }
   return 0
 }

@@ -13,7 +13,7 @@ import {
   readOptionalString,
   type RawOptions,
 } from '../lib/options.js'
-import { TARGET_NAMES, type TargetName } from './targets.js'
+import { TARGET_NAMES, withoutUnsetBefore, type TargetName } from './targets.js'
 
 export interface BenchOptions {
   smoke: boolean
@@ -91,7 +91,7 @@ export function parseBenchOptions(src: RawOptions): BenchOptions {
     echoRounds: readInt(src, 'ECHO_ROUNDS', smoke ? 1 : 3, 0, 50),
     echoRate: readInt(src, 'ECHO_RATE', 3000, 100, 100_000),
     wsHoldMs: readDurationMs(src, 'WS_HOLD', smoke ? 200 : 3000, 0, 600_000),
-    targets: checkChoices('TARGETS', readList(src, 'TARGETS', TARGET_NAMES), TARGET_NAMES),
+    targets: checkChoices('TARGETS', readList(src, 'TARGETS', withoutUnsetBefore(TARGET_NAMES)), TARGET_NAMES),
     install: readBool(src, 'INSTALL', !smoke),
     pin: readBool(src, 'PIN', true),
     outDir: readOptionalString(src, 'OUT_DIR'),

@@ -11,8 +11,23 @@ import { request } from 'undici'
 import { Child, siblingScript, spawnBinary, spawnNodeScript } from './child.js'
 import { asReady } from './protocol.js'
 
-export const TARGET_NAMES = ['direct', 'router', 'nginx', 'haproxy', 'http-proxy', 'undici', 'node-floor'] as const
+export const TARGET_NAMES = ['direct', 'router', 'router-before', 'nginx', 'haproxy', 'http-proxy', 'undici', 'node-floor'] as const
 export type TargetName = (typeof TARGET_NAMES)[number]
+/** Drops `router-before` from a default target list unless ROUTER_BEFORE names a checkout. */
+export function withoutUnsetBefore<T extends TargetName>(names: readonly T[]): T[] {
+  return names.filter((t) => t !== 'router-before' || routerBeforeRoot() !== undefined)
+}
+
+/**
+ * `router-before`: a second router build measured in the same run as the
+ * current one, for before/after figures. ROUTER_BEFORE names the root of
+ * another checkout that has been built (`git worktree add /tmp/before <commit>
+ * && cd /tmp/before && npm ci && npm run build`).
+ */
+export function routerBeforeRoot(): string | undefined {
+  const v = process.env['ROUTER_BEFORE']
+  return v === undefined || v === '' ? undefined : v
+}
 
 export interface Upstream {
   httpPort: number
@@ -115,45 +130,56 @@ export function routerMain(repoRoot: string): string {
   return join(repoRoot, 'dist', 'router', 'src', 'main.js')
 }
 
-const router: TargetDef = {
-  name: 'router',
-  unavailable: ({ repoRoot }) => (existsSync(routerMain(repoRoot)) ? undefined : `router build not found (${routerMain(repoRoot)}); run npm run build`),
-  async start(ctx) {
-    const port = await freePort()
-    const adminPort = await freePort()
-    const file = join(ctx.workDir, 'router-discovery.json')
-    const instance = (p: number): object => ({ id: 'u1', host: '127.0.0.1', port: p, attributes: {} })
-    writeFileSync(file, JSON.stringify({ services: { bench: [instance(ctx.upstream.httpPort)], media: [instance(ctx.upstream.wsPort)] } }, null, 2))
-    const child = spawnBinary(process.execPath, [routerMain(ctx.repoRoot)], {
-      cpu: ctx.cpu,
-      label: 'router',
-      verbose: ctx.verbose,
-      ...(ctx.nodeLauncher !== undefined ? { launcher: ctx.nodeLauncher } : {}),
-      env: {
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        ADMIN_HOST: '127.0.0.1',
-        ADMIN_PORT: String(adminPort),
-        // The router asks for at least 16 characters.
-        ADMIN_TOKEN: 'bench-admin-token-not-secret',
-        DISCOVERY_MODE: 'static',
-        STATIC_DISCOVERY_FILE: file,
-        NODE_ENV: 'production',
-        // The router is measured as it ships: routing, metrics and the JSON access log on
-        // (one line per request to a pipe, as under the ECS awslogs driver).
-        ACCESS_LOG: 'true',
-        ...ctx.nodeEnv,
-      },
-    })
-    try {
-      await waitHealthy(`http://127.0.0.1:${port}/health`, child, ctx.startTimeoutMs)
-    } catch (err) {
-      await child.stop()
-      throw err
-    }
-    return { ...proxiedUrls(port), pid: child.pid, logTail: () => child.stderrTail.slice(-1000), stop: () => child.stop() }
-  },
+/** The router built in `rootOf(ctx)`; `router` is this checkout, `router-before` ROUTER_BEFORE's. */
+function routerTarget(name: 'router' | 'router-before', rootOf: (repoRoot: string) => string | undefined): TargetDef {
+  return {
+    name,
+    unavailable: ({ repoRoot }) => {
+      const root = rootOf(repoRoot)
+      if (root === undefined) return 'ROUTER_BEFORE is not set (the root of another, built checkout)'
+      return existsSync(routerMain(root)) ? undefined : `router build not found (${routerMain(root)}); run npm run build there`
+    },
+    async start(ctx) {
+      const root = rootOf(ctx.repoRoot) ?? ctx.repoRoot
+      const port = await freePort()
+      const adminPort = await freePort()
+      const file = join(ctx.workDir, 'router-discovery.json')
+      const instance = (p: number): object => ({ id: 'u1', host: '127.0.0.1', port: p, attributes: {} })
+      writeFileSync(file, JSON.stringify({ services: { bench: [instance(ctx.upstream.httpPort)], media: [instance(ctx.upstream.wsPort)] } }, null, 2))
+      const child = spawnBinary(process.execPath, [routerMain(root)], {
+        cpu: ctx.cpu,
+        label: name,
+        verbose: ctx.verbose,
+        ...(ctx.nodeLauncher !== undefined ? { launcher: ctx.nodeLauncher } : {}),
+        env: {
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          ADMIN_HOST: '127.0.0.1',
+          ADMIN_PORT: String(adminPort),
+          // The router asks for at least 16 characters.
+          ADMIN_TOKEN: 'bench-admin-token-not-secret',
+          DISCOVERY_MODE: 'static',
+          STATIC_DISCOVERY_FILE: file,
+          NODE_ENV: 'production',
+          // The router is measured as it ships: routing, metrics and the JSON access log on
+          // (one line per request to a pipe, as under the ECS awslogs driver).
+          ACCESS_LOG: 'true',
+          ...ctx.nodeEnv,
+        },
+      })
+      try {
+        await waitHealthy(`http://127.0.0.1:${port}/health`, child, ctx.startTimeoutMs)
+      } catch (err) {
+        await child.stop()
+        throw err
+      }
+      return { ...proxiedUrls(port), pid: child.pid, logTail: () => child.stderrTail.slice(-1000), stop: () => child.stop() }
+    },
+  }
 }
+
+const router = routerTarget('router', (repoRoot) => repoRoot)
+const routerBefore = routerTarget('router-before', () => routerBeforeRoot())
 
 /** nginx.conf: one process (master_process off), upstream keepalive, WebSocket headers. */
 export function nginxConfig(dir: string, port: number, up: Upstream, maxConnections: number): string {
@@ -328,6 +354,7 @@ function nodeProxy(name: 'http-proxy' | 'undici' | 'node-floor', script: string)
 export const TARGETS: Readonly<Record<TargetName, TargetDef>> = {
   direct,
   router,
+  'router-before': routerBefore,
   nginx,
   haproxy,
   'http-proxy': nodeProxy('http-proxy', './proxies/http-proxy.js'),
