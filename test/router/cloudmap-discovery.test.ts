@@ -76,7 +76,35 @@ t.test('attributes: DRAINING instances get no /services traffic; weights honoure
 t.test('P2C sends fewer requests to a slow instance', async (t) => {
   const { cm, rt, ups } = await setup(t)
   const fast = await startUpstream('fast')
-  const slow = await startUpstream('slow', { delayMs: 50 })
+  // "Slow" is measured in the fast instance's answers, not in milliseconds (a 50 ms delay
+  // was no slower than the fast one on a loaded machine): each request to it is answered
+  // once the fast instance has answered 20 more. The 2 s valve only ends the run when no
+  // request to the fast one is left to make progress (the last loops).
+  const held: { at: number; reply: () => void }[] = []
+  const release = (all: boolean): void => {
+    for (let i = held.length - 1; i >= 0; i--) {
+      const h = held[i]!
+      if (all || fast.hits >= h.at) {
+        held.splice(i, 1)
+        h.reply()
+      }
+    }
+  }
+  const slow = await startUpstream('slow', {
+    hold: (reply) => {
+      const entry = { at: fast.hits + 20, reply }
+      held.push(entry)
+      setTimeout(() => {
+        const i = held.indexOf(entry)
+        if (i >= 0) {
+          held.splice(i, 1)
+          reply()
+        }
+      }, 2000).unref()
+    },
+  })
+  fast.server.on('request', () => release(false))
+  t.teardown(() => release(true))
   ups.push(fast, slow)
   const id = await cm.service('dep-p2c')
   await cm.register(id, 'i-fast', fast.port)
