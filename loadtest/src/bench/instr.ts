@@ -24,7 +24,7 @@ import { findRepoRoot } from './main.js'
 import { TARGETS, withoutUnsetBefore, type RunningTarget, type TargetName, type Upstream } from './targets.js'
 
 const NODE_TARGETS = ['router', 'router-before', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
-const KNOWN = ['TARGETS', 'REQUESTS', 'WINDOWS', 'WARMUP', 'SETTLE', 'CONNECTIONS', 'RUNS', 'INSTALL', 'VERBOSE']
+const KNOWN = ['TARGETS', 'REQUESTS', 'WINDOWS', 'WARMUP', 'SETTLE', 'CONNECTIONS', 'RUNS', 'INSTALL', 'VERBOSE', 'ACCESS_LOG']
 /** The issue's goal: router ≤ 1.25 × the minimal undici proxy. */
 const GOAL_RATIO = 1.25
 
@@ -43,6 +43,8 @@ interface InstrOptions {
   runs: number
   install: boolean
   verbose: boolean
+  /** The router's ACCESS_LOG (on as it ships; off to measure what the log costs). */
+  accessLog: boolean
 }
 
 function readOptions(argv: readonly string[]): InstrOptions {
@@ -57,6 +59,7 @@ function readOptions(argv: readonly string[]): InstrOptions {
     runs: readInt(src, 'RUNS', 1, 1, 20),
     install: readBool(src, 'INSTALL', true),
     verbose: readBool(src, 'VERBOSE', false),
+    accessLog: readBool(src, 'ACCESS_LOG', true),
   }
 }
 
@@ -81,6 +84,7 @@ async function measureOne(name: TargetName, opts: InstrOptions, workDir: string,
     maxConnections: opts.connections,
     verbose: opts.verbose,
     nodeLauncher: callgrindLauncher(outBase),
+    nodeEnv: { ACCESS_LOG: String(opts.accessLog) },
     startTimeoutMs: 300_000,
   })
   try {
@@ -122,7 +126,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   log(
     `bench:instr: ${opts.windows} windows of ${fmt(opts.requests)} keep-alive GETs over ${opts.connections} connection(s) counted per target and run, ` +
-      `after ${fmt(opts.warmup)} warm-up requests (not instrumented) and ${fmt(opts.settle)} settling ones (instrumented, not counted)`,
+      `after ${fmt(opts.warmup)} warm-up requests (not instrumented) and ${fmt(opts.settle)} settling ones (instrumented, not counted); router ACCESS_LOG=${opts.accessLog}`,
   )
   const byTarget = new Map<TargetName, number[]>(opts.targets.map((t) => [t, []]))
   await withUpstream('bench-instr-', undefined, opts.verbose, async (workDir, upstream) => {
