@@ -2,6 +2,8 @@
 // route templates. Each request: match route (pure) → resolve target through
 // the discovery cache → filter eligible endpoints → balance → forward. Every
 // error becomes a JSON response (or a raw HTTP response on an upgrade socket).
+// Each request gets its trace context (proxy/trace-context.ts) and, at its end,
+// one access-log line (access-log.ts).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
@@ -26,6 +28,8 @@ import { WebSocketProxy } from './proxy/websocket.js'
 import type { Tunnel } from './proxy/tunnel.js'
 import { requestIdFrom, type ForwardContext } from './proxy/headers.js'
 import { sendError, sendJson, writeRawError } from './proxy/respond.js'
+import { traceContextFrom, type TraceContext } from './proxy/trace-context.js'
+import { httpAccessJson, wsAccessEnd, wsAccessHead, wsAccessRefused } from './access-log.js'
 import { AllocationHandler } from './allocation/handler.js'
 
 export interface MainServerDeps {
@@ -56,6 +60,14 @@ function logPath(url: string): string {
 /** Shared 'error' listener for upgrade sockets (no per-socket closure). */
 function destroySelf(this: Duplex): void {
   this.destroy()
+}
+
+/** Per client connection: its byte counters when its previous request ended (for per-request bytesIn/bytesOut). */
+const kReadBefore = Symbol('bytesReadBefore')
+const kWrittenBefore = Symbol('bytesWrittenBefore')
+interface CountedSocket extends Socket {
+  [kReadBefore]?: number
+  [kWrittenBefore]?: number
 }
 
 function isTls(socket: Socket | Duplex | null): boolean {
@@ -123,6 +135,7 @@ export class MainServer {
       return
     }
     const requestId = requestIdFrom(req.headers)
+    const trace = traceContextFrom(req.headers.traceparent, req.headers.tracestate)
     // While draining, every response ends its connection so clients move to other routers.
     if (!this.#d.isServing()) res.setHeader('connection', 'close')
     const socket = req.socket
@@ -131,30 +144,58 @@ export class MainServer {
     let routeName = 'none'
     let endpoint: Endpoint | undefined
     let attempts = 0
+    let upstreamTtfbMs = -1
     let errorCode: string | undefined
     const abort = new ClientAbort()
     // 'close' fires once per response; on() spares once()'s wrapper per request.
+    // The response can close before the code awaiting the forward (or the allocation) has
+    // its result (upstreamTtfbMs, errorCode): the line is then written when that code resumes.
+    let awaiting = false
+    let logDue = false
+    let status = 0
+    let seconds = 0
+    let bytesIn = 0
+    let bytesOut = 0
+    const writeLog = (): void => {
+      logDue = false
+      this.#d.logger.accessJson(
+        httpAccessJson(
+          requestId,
+          trace,
+          req.headers,
+          req.method ?? '',
+          logPath(url),
+          routeName,
+          status,
+          seconds * 1000,
+          upstreamTtfbMs,
+          endpoint !== undefined ? endpointKey(endpoint) : undefined,
+          endpoint?.id,
+          attempts,
+          errorCode,
+          client,
+          bytesIn,
+          bytesOut,
+        ),
+      )
+    }
     res.on('close', () => {
       if (!res.writableFinished) abort.abort()
       this.#inflight.delete(res)
-      const seconds = (performance.now() - started) / 1000
-      const status = res.writableFinished ? res.statusCode : 499
+      seconds = (performance.now() - started) / 1000
+      status = res.writableFinished ? res.statusCode : 499
       this.#d.metrics.observeRequest(routeName, status, seconds)
       if (this.#d.config.accessLog) {
-        this.#d.logger.access({
-          requestId,
-          method: req.method,
-          path: logPath(url),
-          route: routeName,
-          status,
-          durationMs: Math.round(seconds * 1e6) / 1e3,
-          upstream: endpoint !== undefined ? endpointKey(endpoint) : undefined,
-          instance: endpoint?.id,
-          attempts,
-          error: errorCode,
-          client,
-          bytesIn: socket.bytesRead,
-        })
+        // Bytes on the connection since its previous request ended: this request's head and body, this response's head and body.
+        const counted = socket as CountedSocket
+        const read = counted.bytesRead
+        const written = counted.bytesWritten
+        bytesIn = read - (counted[kReadBefore] ?? 0)
+        bytesOut = written - (counted[kWrittenBefore] ?? 0)
+        counted[kReadBefore] = read
+        counted[kWrittenBefore] = written
+        if (awaiting) logDue = true
+        else writeLog()
       }
     })
     try {
@@ -162,6 +203,9 @@ export class MainServer {
       checkHost(req.httpVersion, req.rawHeaders)
       if (AllocationHandler.matches(url)) {
         routeName = 'allocate'
+        // The router's own answer: its trace context goes back with it, success or error.
+        res.setHeader('traceresponse', trace.traceparent)
+        awaiting = true
         errorCode = await this.#allocation.handle(req, res, requestId)
         return
       }
@@ -172,11 +216,12 @@ export class MainServer {
       if (limit > 0 && cl !== undefined && Number(cl) > limit) throw new PayloadTooLargeError(limit)
       const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
-      const ctx = this.#forwardContext(req, client, requestId, match, false)
+      const ctx = this.#forwardContext(req, client, requestId, trace, match, false)
       const balancer = this.#d.balancerFor(match.route.balancer)
       const load = this.#d.load
       const picked: Endpoint[] = []
       let result: ForwardResult
+      awaiting = true
       try {
         result = await this.http.forward(
           req,
@@ -201,28 +246,33 @@ export class MainServer {
         )
       } finally {
         for (const p of picked) load.end(p)
+        awaiting = false
       }
+      upstreamTtfbMs = result.upstreamTtfbMs
       if (result.endpoint !== undefined && result.upstreamError === undefined) this.#d.outliers.success(result.endpoint)
       if (result.attempts > 1) this.#d.metrics.retries.labels(routeName).inc(result.attempts - 1)
-      if (result.upstreamError !== undefined && !res.headersSent && !result.upstreamError.clientAborted) {
+      if (result.upstreamError !== undefined && !result.upstreamError.clientAborted) {
         errorCode = result.upstreamError.error.code
-        this.#drainBodyThenSend(req, res, result.upstreamError.error, requestId)
+        if (!res.headersSent) this.#drainBodyThenSend(req, res, result.upstreamError.error, requestId, trace)
       }
     } catch (err) {
       const e = err instanceof RouterError ? err : new RouterError('internal error', 'INTERNAL', 500)
       if (!(err instanceof RouterError)) this.#d.logger.log('error', 'unexpected error', { requestId, err: String(err) })
       errorCode = e.code
-      if (!res.headersSent) this.#drainBodyThenSend(req, res, e, requestId)
+      if (!res.headersSent) this.#drainBodyThenSend(req, res, e, requestId, trace)
       else res.destroy()
+    } finally {
+      awaiting = false
+      if (logDue) writeLog()
     }
   }
 
   /** Answer an error; unread request bodies are discarded (bounded) so keep-alive survives. */
-  #drainBodyThenSend(req: IncomingMessage, res: ServerResponse, err: RouterError, requestId: string): void {
+  #drainBodyThenSend(req: IncomingMessage, res: ServerResponse, err: RouterError, requestId: string, trace: TraceContext): void {
     // 413 and 408 close the connection (Connection: close) instead of reading the rest of the body.
     const closes = err.statusCode === 413 || err.statusCode === 408
     if (closes) res.setHeader('connection', 'close')
-    sendError(res, err, requestId)
+    sendError(res, err, requestId, trace.traceparent)
     if (!req.complete && !closes) req.resume()
   }
 
@@ -246,16 +296,19 @@ export class MainServer {
     return this.#d.outliers.filter(eligible)
   }
 
-  #forwardContext(req: IncomingMessage, client: string, requestId: string, match: RouteMatch, upgrade: boolean): ForwardContext {
-    return { clientIp: client, proto: isTls(req.socket) ? 'https' : 'http', requestId, prefix: match.strippedPrefix, upgrade }
+  #forwardContext(req: IncomingMessage, client: string, requestId: string, trace: TraceContext, match: RouteMatch, upgrade: boolean): ForwardContext {
+    return { clientIp: client, proto: isTls(req.socket) ? 'https' : 'http', requestId, prefix: match.strippedPrefix, upgrade, trace }
   }
 
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const started = performance.now()
     const url = req.url ?? '/'
     const requestId = requestIdFrom(req.headers)
+    const trace = traceContextFrom(req.headers.traceparent, req.headers.tracestate)
+    const client = clientIp(socket)
     let routeName = 'none'
     let endpoint: Endpoint | undefined
+    let upstreamTtfbMs = -1
     socket.on('error', destroySelf)
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') {
       const s = socket as Socket
@@ -265,8 +318,8 @@ export class MainServer {
     }
     const reject = (err: RouterError): void => {
       this.#d.metrics.wsRejected.labels(routeName, statusClass(err.statusCode)).inc()
-      writeRawError(socket, err.statusCode, err.toBody(), { ...err.headers, 'x-request-id': requestId })
-      this.#logWs({ requestId, url, routeName, status: err.statusCode, error: err.code, started, endpoint })
+      writeRawError(socket, err.statusCode, err.toBody(), { ...err.headers, 'x-request-id': requestId, traceresponse: trace.traceparent })
+      this.#logWs(req, requestId, trace, url, routeName, err.statusCode, err.code, started, endpoint, client, upstreamTtfbMs)
     }
     try {
       const upgrade = req.headers.upgrade
@@ -277,8 +330,7 @@ export class MainServer {
       routeName = match.route.name
       const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
       const key = targetKey(match.target)
-      const ctx = this.#forwardContext(req, clientIp(socket), requestId, match, true)
-      const meta = { route: routeName, requestId, path: logPath(url), started }
+      const ctx = this.#forwardContext(req, client, requestId, trace, match, true)
       const balancer = this.#d.balancerFor(match.route.balancer)
       const tried = new Set<string>()
       for (let attempt = 1; attempt <= 2; attempt++) {
@@ -287,8 +339,12 @@ export class MainServer {
         tried.add(endpoint.id)
         const ep = endpoint
         this.#d.load.start(ep)
+        const meta = { route: routeName, started, logHead: '' }
+        const sent = performance.now()
         const result = await this.ws.handshake(req, socket, head, ep, match.upstreamPath, ctx, meta)
+        upstreamTtfbMs = performance.now() - sent
         if (result.kind === 'established') {
+          if (this.#d.config.accessLog) meta.logHead = wsAccessHead(requestId, trace, req.headers, logPath(url), routeName, 101, endpointKey(ep), ep.id, client, upstreamTtfbMs)
           // The tunnel's own 'error' listener destroys the socket now; one listener
           // instead of two saves a listener array on every long-lived socket.
           socket.removeListener('error', destroySelf)
@@ -300,7 +356,7 @@ export class MainServer {
         this.#d.load.end(ep)
         if (result.kind === 'refused') {
           this.#d.metrics.wsRejected.labels(routeName, statusClass(result.status)).inc()
-          this.#logWs({ requestId, url, routeName, status: result.status, started, endpoint })
+          this.#logWs(req, requestId, trace, url, routeName, result.status, undefined, started, endpoint, client, upstreamTtfbMs)
           return
         }
         if (result.failure.clientAborted) {
@@ -327,46 +383,27 @@ export class MainServer {
     this.#d.load.end(tunnel.endpoint)
     m.wsActive.labels(route).dec()
     m.wsClosed.labels(route, reason).inc()
-    const client = tunnel.client as Socket
-    const up = typeof client.bytesRead === 'number' ? client.bytesRead : 0
-    const down = tunnel.upstream.bytesRead
-    m.wsBytes.labels(route, 'upstream').inc(up)
-    m.wsBytes.labels(route, 'downstream').inc(down)
+    const up = tunnel.fromClient
+    const down = tunnel.fromUpstream
+    m.wsBytes.labels(route, 'upstream').inc(up.bytes)
+    m.wsBytes.labels(route, 'downstream').inc(down.bytes)
     if (this.#d.config.accessLog) {
-      this.#d.logger.access({
-        requestId: tunnel.meta.requestId,
-        kind: 'websocket',
-        path: tunnel.meta.path,
-        route,
-        status: 101,
-        closedBy: reason,
-        durationMs: Math.round(performance.now() - tunnel.meta.started),
-        upstream: endpointKey(tunnel.endpoint),
-        instance: tunnel.endpoint.id,
-        bytesFromClient: up,
-        bytesFromUpstream: down,
-      })
+      this.#d.logger.accessJson(tunnel.meta.logHead + wsAccessEnd(reason, performance.now() - tunnel.meta.started, up.bytes, down.bytes, up.closeCode, down.closeCode))
     }
   }
 
-  #logWs(f: { requestId: string; url: string; routeName: string; status: number; error?: string; started: number; endpoint: Endpoint | undefined }): void {
+  /** The line of an upgrade that did not become a tunnel (refused by the router or the upstream). */
+  #logWs(req: IncomingMessage, requestId: string, trace: TraceContext, url: string, route: string, status: number, error: string | undefined, started: number, endpoint: Endpoint | undefined, client: string, upstreamTtfbMs: number): void {
     if (!this.#d.config.accessLog) return
-    this.#d.logger.access({
-      requestId: f.requestId,
-      kind: 'websocket',
-      path: logPath(f.url),
-      route: f.routeName,
-      status: f.status,
-      error: f.error,
-      durationMs: Math.round(performance.now() - f.started),
-      upstream: f.endpoint !== undefined ? endpointKey(f.endpoint) : undefined,
-    })
+    const head = wsAccessHead(requestId, trace, req.headers, logPath(url), route, status, endpoint !== undefined ? endpointKey(endpoint) : undefined, endpoint?.id, client, upstreamTtfbMs)
+    this.#d.logger.accessJson(head + wsAccessRefused(error, performance.now() - started))
   }
 
   /** CONNECT: 405 with Allow, as JSON on the raw socket. */
   #onConnect(req: IncomingMessage, socket: Duplex): void {
     socket.on('error', destroySelf)
     const requestId = requestIdFrom(req.headers)
+    const trace = traceContextFrom(req.headers.traceparent, req.headers.tracestate)
     let err: RouterError
     try {
       checkMethod(req.method ?? '')
@@ -375,7 +412,7 @@ export class MainServer {
       err = e instanceof RouterError ? e : new RouterError('internal error', 'INTERNAL', 500)
     }
     this.#d.metrics.observeRequest('none', err.statusCode, 0)
-    writeRawError(socket, err.statusCode, err.toBody(), { ...err.headers, 'x-request-id': requestId })
+    writeRawError(socket, err.statusCode, err.toBody(), { ...err.headers, 'x-request-id': requestId, traceresponse: trace.traceparent })
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {

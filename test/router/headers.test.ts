@@ -1,7 +1,8 @@
 import t from 'tap'
 import { downstreamHeaders, requestIdFrom, upstreamRequestHeaders } from '../../router/src/proxy/headers.js'
 
-const ctx = { clientIp: '10.0.0.9', proto: 'http' as const, requestId: 'rid-1', prefix: '/services/d', upgrade: false }
+const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', parentId: '00f067aa0ba902b7', tracestate: 'congo=t61rcWkgMzE' }
+const ctx = { clientIp: '10.0.0.9', proto: 'http' as const, requestId: 'rid-1', prefix: '/services/d', upgrade: false, trace }
 
 t.test('hop-by-hop headers are stripped going up', async (t) => {
   const out = upstreamRequestHeaders(
@@ -51,4 +52,14 @@ t.test('request ids', async (t) => {
   const generated = requestIdFrom({ 'x-request-id': 'bad id\twith spaces' })
   t.match(generated, /^[0-9a-f-]{36}$/)
   t.not(requestIdFrom({}), requestIdFrom({}))
+})
+
+t.test('trace context: the router\'s traceparent and the kept tracestate replace the client\'s; X-Amzn-Trace-Id passes', async (t) => {
+  const amzn = 'Root=1-67891233-abcdef012345678912345678'
+  const out = upstreamRequestHeaders({ host: 'h', traceparent: '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01', tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7', 'x-amzn-trace-id': amzn }, ctx)
+  t.equal(out.traceparent, trace.traceparent)
+  t.equal(out.tracestate, 'congo=t61rcWkgMzE')
+  t.equal(out['x-amzn-trace-id'], amzn)
+  const none = upstreamRequestHeaders({ host: 'h', tracestate: 'a=1' }, { ...ctx, trace: { ...trace, tracestate: undefined } })
+  t.notOk('tracestate' in none, 'a tracestate the trace context dropped is not forwarded')
 })

@@ -1,9 +1,11 @@
 // Header rewriting for both directions: strips hop-by-hop headers (RFC 9110
-// §7.6.1, plus those named in Connection) and adds X-Forwarded-* and
-// X-Request-Id on the way up.
+// §7.6.1, plus those named in Connection) and adds X-Forwarded-*,
+// X-Request-Id and the trace context (traceparent with the router's span id,
+// tracestate when kept) on the way up. X-Amzn-Trace-Id passes unchanged.
 
 import type { IncomingHttpHeaders } from 'node:http'
 import { newRequestId } from './request-id.js'
+import type { TraceContext } from './trace-context.js'
 
 /** `Connection: upgrade` names the upgrade header (already hop-by-hop). */
 const UPGRADE_ONLY: ReadonlySet<string> = new Set(['upgrade'])
@@ -56,15 +58,19 @@ export interface ForwardContext {
   readonly prefix: string
   /** Keep `upgrade` and `connection: upgrade` (WebSocket handshake). */
   readonly upgrade: boolean
+  /** traceparent / tracestate sent upstream (proxy/trace-context.ts). */
+  readonly trace: TraceContext
 }
+
+/** Client headers the router replaces with its own values going up. */
+const REPLACED: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix', 'x-request-id', 'forwarded', 'traceparent', 'tracestate'])
 
 /** Build the upstream request headers from the client's. */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: ForwardContext): Record<string, string | string[]> {
   const extra = connectionTokens(incoming.connection)
   const out: Record<string, string | string[]> = {}
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue
-    if (name === 'x-forwarded-for' || name === 'x-forwarded-proto' || name === 'x-forwarded-host' || name === 'x-forwarded-prefix' || name === 'x-request-id' || name === 'forwarded') continue
+    if (HOP_BY_HOP.has(name) || REPLACED.has(name) || extra?.has(name)) continue
     const v = incoming[name]
     if (v !== undefined) out[name] = v
   }
@@ -78,6 +84,8 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
   if (typeof host === 'string') out['x-forwarded-host'] = host
   if (ctx.prefix !== '') out['x-forwarded-prefix'] = ctx.prefix
   out['x-request-id'] = ctx.requestId
+  out.traceparent = ctx.trace.traceparent
+  if (ctx.trace.tracestate !== undefined) out.tracestate = ctx.trace.tracestate
   if (ctx.upgrade) {
     out.connection = 'Upgrade'
     const up = incoming.upgrade

@@ -43,6 +43,8 @@ export interface ForwardResult {
   readonly status: number
   readonly endpoint: Endpoint | undefined
   readonly attempts: number
+  /** The last attempt's dispatch to its response head, ms; -1 when no response came. */
+  readonly upstreamTtfbMs: number
   readonly upstreamError?: ClassifiedUpstreamError
 }
 
@@ -66,13 +68,13 @@ function bodyFailure(err: unknown): ClassifiedUpstreamError {
 
 /** The result of a forward that did not complete: 499 when the client left, the connection cut when the response had started. */
 function ended(res: ServerResponse, endpoint: Endpoint | undefined, attempts: number, last: ClassifiedUpstreamError | undefined): ForwardResult {
-  if (last?.clientAborted === true) return { status: 499, endpoint, attempts, upstreamError: last }
+  if (last?.clientAborted === true) return { status: 499, endpoint, attempts, upstreamTtfbMs: -1, upstreamError: last }
   if (res.headersSent) {
     // The response had started: all we can do is cut the connection.
     res.destroy()
-    return { status: res.statusCode, endpoint, attempts, ...(last !== undefined ? { upstreamError: last } : {}) }
+    return { status: res.statusCode, endpoint, attempts, upstreamTtfbMs: -1, ...(last !== undefined ? { upstreamError: last } : {}) }
   }
-  return { status: last?.error.statusCode ?? 502, endpoint, attempts, ...(last !== undefined ? { upstreamError: last } : {}) }
+  return { status: last?.error.statusCode ?? 502, endpoint, attempts, upstreamTtfbMs: -1, ...(last !== undefined ? { upstreamError: last } : {}) }
 }
 
 function busy(reason: 'full' | 'timeout' | 'closed', retryAfterSeconds: number): ClassifiedUpstreamError {
@@ -149,7 +151,7 @@ export class HttpForwarder {
           // A kept-alive connection the upstream had just closed: once more, same instance.
           outcome = await this.#attempt(ep, opts, res, ctx.requestId, abort, connectMs)
         }
-        if (outcome.kind === 'done') return { status: res.statusCode, endpoint: ep, attempts }
+        if (outcome.kind === 'done') return { status: res.statusCode, endpoint: ep, attempts, upstreamTtfbMs: outcome.ttfbMs }
         if (outcome.kind === 'busy') {
           // Never reached the upstream: not a failure of the instance.
           last = busy(outcome.reason, this.#opts.busyRetryAfterSeconds)

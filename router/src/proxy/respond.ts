@@ -12,9 +12,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text)
 }
 
-export function sendError(res: ServerResponse, err: RouterError, requestId?: string): void {
+/** A JSON error with X-Request-Id and, when known, `traceresponse` (the trace context the router sent or would have sent upstream). */
+export function sendError(res: ServerResponse, err: RouterError, requestId?: string, traceresponse?: string): void {
   const headers: Record<string, string> = { ...err.headers }
   if (requestId !== undefined) headers['x-request-id'] = requestId
+  if (traceresponse !== undefined) headers.traceresponse = traceresponse
   sendJson(res, err.statusCode, err.toBody(), headers)
 }
 

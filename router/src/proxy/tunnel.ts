@@ -2,13 +2,15 @@
 // backpressure. Memory per tunnel matters (thousands per process), so the
 // listeners are shared module-level functions that find their peer through a
 // symbol on the socket: no per-tunnel closures, no stream.pipe() state.
-// Either side ending, erroring or closing closes the other.
+// Either side ending, erroring or closing closes the other. Each direction's
+// bytes and first close code are followed for the access log (ws-frame-scan.ts).
 
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Endpoint } from '../discovery/discovery.js'
 import type { WsCloseReason } from '../admin/metrics.js'
 import { closeFrame } from './ws-frames.js'
+import { FrameScan } from './ws-frame-scan.js'
 
 const kTunnel = Symbol('tunnel')
 /** Grace for the other side to finish after one side ended (FIN). */
@@ -18,13 +20,13 @@ interface TunnelSocket extends Duplex {
   [kTunnel]?: Tunnel
 }
 
-/** What the tracker of a tunnel needs at its end (route label, request id, logged path, start time). */
+/** What the tracker of a tunnel needs at its end (route label, start time, the access-log line's start). */
 export interface TunnelMeta {
   readonly route: string
-  readonly requestId: string
-  readonly path: string
   /** performance.now() when the upgrade request arrived. */
   readonly started: number
+  /** The access-log fields known once the upgrade was answered (access-log.ts wsAccessHead); '' with the log off. Set after the 101. */
+  logHead: string
 }
 
 /** Called once when both sockets are closed. */
@@ -37,8 +39,9 @@ function peerOf(t: Tunnel, s: Duplex): Duplex {
 function onData(this: TunnelSocket, chunk: Buffer): void {
   const t = this[kTunnel]
   if (t === undefined) return
-  const peer = peerOf(t, this)
-  if (!peer.write(chunk)) this.pause()
+  const fromClient = this === t.client
+  ;(fromClient ? t.fromClient : t.fromUpstream).push(chunk)
+  if (!(fromClient ? t.upstream : t.client).write(chunk)) this.pause()
 }
 
 function onDrain(this: TunnelSocket): void {
@@ -87,6 +90,9 @@ export class Tunnel {
   readonly endpoint: Endpoint
   readonly openedAt: number
   readonly meta: TunnelMeta
+  /** Bytes and close code client → upstream, and upstream → client. */
+  readonly fromClient = new FrameScan()
+  readonly fromUpstream = new FrameScan()
   endedBy: WsCloseReason | undefined
   #closedSides = 0
   #grace: NodeJS.Timeout | undefined

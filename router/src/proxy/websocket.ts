@@ -199,6 +199,9 @@ export class WebSocketProxy {
     if (upstreamHead.length > 0) client.write(upstreamHead)
     if (clientHead.length > 0) upstream.write(clientHead)
     const tunnel = new Tunnel(client, upstream, endpoint, meta, this.#onClosed, this.#opts.idleTimeoutMs)
+    // Counted (and scanned for close frames) like everything the tunnel relays.
+    tunnel.fromUpstream.push(upstreamHead)
+    tunnel.fromClient.push(clientHead)
     this.tunnels.add(tunnel)
     upstream.resume()
     client.resume()

@@ -18,14 +18,12 @@ import { UpstreamFramingError } from './errors.js'
 
 /** How an attempt ended. */
 export type Outcome =
-  /** The whole response reached the client's ServerResponse (end() was called). */
-  | { readonly kind: 'done' }
+  /** The whole response reached the client's ServerResponse (end() was called); `ttfbMs`: dispatch to response head. */
+  | { readonly kind: 'done'; readonly ttfbMs: number }
   /** Never admitted: the origin's queue was full, the wait timed out, or the router is closing. Nothing was sent. */
   | { readonly kind: 'busy'; readonly reason: 'full' | 'timeout' | 'closed' }
   /** Failed; `headSent` says whether the client already has the response head. */
   | { readonly kind: 'failed'; readonly error: unknown; readonly headSent: boolean }
-
-const DONE: Outcome = { kind: 'done' }
 
 function abortError(): Error {
   return Object.assign(new Error('the client closed the connection'), { name: 'AbortError' })
@@ -50,6 +48,9 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
   /** end() was called on the client response. */
   #complete = false
   #drain: (() => void) | null = null
+  /** performance.now() at dispatch and when the response head (≥ 200) arrived, for the access log's upstreamTtfbMs. */
+  #dispatchedAt = 0
+  #headAt = 0
   readonly #onAbort = (): void => this.#aborted()
 
   constructor(
@@ -92,6 +93,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
 
   #dispatch(): void {
     this.#admitted = true
+    this.#dispatchedAt = performance.now()
     this.#origin.pool.dispatch(this.#opts, this)
   }
 
@@ -106,6 +108,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
     // Interim responses (103 Early Hints) are not passed on; undici itself refuses a 100 it did not ask for.
     if (statusCode < 200) return
+    this.#headAt = performance.now()
     const framing = responseFraming(statusCode, this.#opts.method, headers)
     if (!framing.ok) {
       controller.abort(new UpstreamFramingError(framing.problem))
@@ -145,11 +148,15 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
       this.#res.end()
       this.#complete = true
     }
-    this.#finish(DONE)
+    this.#finish(this.#done())
+  }
+
+  #done(): Outcome {
+    return { kind: 'done', ttfbMs: this.#headAt - this.#dispatchedAt }
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    this.#finish(this.#complete ? DONE : { kind: 'failed', error, headSent: this.#headSent })
+    this.#finish(this.#complete ? this.#done() : { kind: 'failed', error, headSent: this.#headSent })
   }
 
   #aborted(): void {
