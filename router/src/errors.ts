@@ -35,7 +35,7 @@ export class NoRouteError extends RouterError {
 /** A path capture is not a valid DNS label. */
 export class InvalidCaptureError extends RouterError {
   constructor(param: string) {
-    super(`${param} must be a DNS label: 1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'`, 'INVALID_TARGET', 400)
+    super(`${param} must be a DNS label: 1-63 characters of a-z, A-Z, 0-9 and '-', not starting or ending with '-'`, 'INVALID_TARGET', 400)
     this.name = 'InvalidCaptureError'
   }
 }

@@ -31,6 +31,19 @@ t.test('matches both templates and strips the prefix', async (t) => {
   t.same(matchRoute(table, '/services/d/x').target, { kind: 'service', service: 'd' })
 })
 
+t.test('upper-case captures are one DNS label, looked up in lower case', async (t) => {
+  const m = matchRoute(table, '/services/Test-20251027-122112Z/api?x=Y')
+  t.same(m.target, { kind: 'service', service: 'test-20251027-122112z' })
+  t.equal(m.capture, 'test-20251027-122112z')
+  t.equal(m.strippedPrefix, '/services/Test-20251027-122112Z', 'X-Forwarded-Prefix keeps what the client sent')
+  t.equal(m.upstreamPath, '/api?x=Y')
+  t.same(matchRoute(table, '/media/NODE-A/ws').target, { kind: 'instance', service: 'media', instanceId: 'node-a' })
+  t.equal(matchRoute(defaultRoutes({ mediaService: 'media', stripPrefix: false }), '/services/ABC/x').upstreamPath, '/services/ABC/x', 'the path is forwarded as sent')
+  for (const bad of ['/services/A.B/x', '/services/-A/x', '/services/A-/x', `/services/${'A'.repeat(64)}/x`, '/services/%41/x', '/services/\u00c4/x', '/services/A_B/x']) {
+    t.throws(() => matchRoute(table, bad), InvalidCaptureError, bad)
+  }
+})
+
 t.test('no strip keeps the path', async (t) => {
   const noStrip = defaultRoutes({ mediaService: 'media', stripPrefix: false })
   const m = matchRoute(noStrip, '/services/d/a')
@@ -57,7 +70,7 @@ t.test('dot segments after the capture are resolved; climbing above it and fragm
 
 t.test('invalid captures are 400, unknown paths 404', async (t) => {
   const invalid = [
-    '/services/../x', '/services/a.b/x', '/services/%2e%2e/x', '/services/a%2Fb/x', '/services/UPPER/x',
+    '/services/../x', '/services/a.b/x', '/services/%2e%2e/x', '/services/a%2Fb/x', '/services/UP_PER/x',
     `/services/${'a'.repeat(64)}/x`, '/services//x', '/services/', '/media/-n/x', '/media/n-/x', '/media/evil.com/x',
     '/media/169.254.169.254/x', '/media/a%00/x', '/services/a b/x',
   ]

@@ -77,9 +77,12 @@ export class CloudMapDiscovery implements Discovery {
     if (target.kind === 'service') {
       return { endpoints: this.#endpoints(target, filterByHealth(state.instances, this.#o.healthStatus)), ttlSeconds }
     }
-    const all = state.instances.filter((i) => i.instanceId === target.instanceId)
+    // Instance ids compared without case, as their DNS names are: a capture is looked up in lower case.
+    const wanted = target.instanceId.toLowerCase()
+    const same = (i: ApiInstance): boolean => i.instanceId === target.instanceId || i.instanceId.toLowerCase() === wanted
+    const all = state.instances.filter(same)
     if (all.length === 0) throw new TargetNotFoundError(`${target.service} instance ${target.instanceId}`)
-    const usable = filterByHealth(state.instances, this.#o.healthStatus).filter((i) => i.instanceId === target.instanceId)
+    const usable = filterByHealth(state.instances, this.#o.healthStatus).filter(same)
     return { endpoints: this.#endpoints(target, usable), ttlSeconds }
   }
 

@@ -37,7 +37,8 @@ export function parseStaticTable(text: string): StaticTable {
       }
       endpoints.push({ id: id ?? `${host}:${port}`, host, port, attributes: attrs })
     })
-    table.set(service, endpoints)
+    // Looked up in lower case, as captures are (DNS names have no case).
+    table.set(service.toLowerCase(), endpoints)
   }
   return table
 }
@@ -93,11 +94,11 @@ export class StaticDiscovery implements Discovery {
   }
 
   async resolve(target: Target): Promise<Resolution> {
-    const list = this.#table.get(target.service)
+    const list = this.#table.get(target.service.toLowerCase())
     if (list === undefined) throw new TargetNotFoundError(`service ${target.service}`)
     const ttlSeconds = this.#opts.ttlSeconds ?? 1
     if (target.kind === 'service') return { endpoints: list, ttlSeconds }
-    const one = list.filter((e) => e.id === target.instanceId)
+    const one = list.filter((e) => e.id === target.instanceId || e.id.toLowerCase() === target.instanceId.toLowerCase())
     if (one.length === 0) throw new TargetNotFoundError(`${target.service} instance ${target.instanceId}`)
     return { endpoints: one, ttlSeconds }
   }

@@ -12,7 +12,16 @@ export function isDnsLabel(s: string): boolean {
   return LABEL.test(s)
 }
 
-/** A path capture as the name to look up, or undefined when it is not a DNS label. */
+const CAPTURE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
+
+/**
+ * A path capture as the name to look up: one DNS label, upper-case letters
+ * accepted and returned in lower case (DNS compares names without case, and
+ * Cloud Map allows no two DNS-discoverable services differing only by case:
+ * docs/cloud-map-facts.md, "Case"). Undefined for anything else: dots,
+ * escapes, '_', empty, over 63 characters. Checked before any lookup.
+ */
 export function captureLabel(s: string): string | undefined {
-  return LABEL.test(s) ? s : undefined
+  if (LABEL.test(s)) return s
+  return CAPTURE.test(s) ? s.toLowerCase() : undefined
 }
