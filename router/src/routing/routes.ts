@@ -172,7 +172,8 @@ function matchRaw(table: RouteTable, url: string, host: string, status: MatchSta
  */
 export function matchRoute(table: RouteTable, url: string, host?: string, status?: MatchStatus): RouteMatch {
   checkNoFragment(url)
-  const h = hostKey(host)
+  // The Host header is only read when some route names a host.
+  const h = table.exact.size > 0 || table.wildcard.size > 0 ? hostKey(host) : ''
   const { match, normalized } = matchRaw(table, url, h, status)
   if (normalized !== undefined) {
     // e.g. `/api/./gallery/x` matched `/*`, but resolved it is `/api/gallery/x`: refuse rather than pick either.
