@@ -44,6 +44,11 @@ t.test('a good file: built-ins first, then the entries, defaults filled in', asy
   const s = tb.routes[3]
   t.match(s, { stripPrefix: false, balancer: 'round-robin', timeouts: { headersMs: 5000 }, lookup: { recordType: 'A', defaultPort: 8080 } })
   t.same(table({ builtins: false, routes: APP.routes }).routes.map((r) => r.name).slice(0, 2), ['gallery', 'streaming'])
+  t.match(tb.routes[0], { name: 'media', balancer: 'round-robin', drainingAcceptsHttp: true, stripPrefix: true })
+  t.match(tb.routes[1], { name: 'services', balancer: 'p2c', drainingAcceptsHttp: false, stripPrefix: true })
+  const env = tableFromFile(parseRouteFile('{"routes": []}'), { mediaService: 'nodes', stripPrefix: false, servicesBalancer: 'weighted' })
+  t.match(env.routes[1], { name: 'services', balancer: 'weighted', stripPrefix: false }, 'SERVICES_BALANCER and STRIP_PREFIX reach the built-ins')
+  t.same(env.routes[0]?.target('n1'), { kind: 'instance', service: 'nodes', instanceId: 'n1' }, 'MEDIA_SERVICE too')
 })
 
 t.test('fixed prefixes, the default route and captures', async (t) => {

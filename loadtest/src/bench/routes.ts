@@ -5,13 +5,22 @@
 // targets (hits at depth 4-6, host hits, misses that fall to `/*`) back to back
 // for DURATION per round. Reported per table size: median matches/s over the
 // rounds (min–max), ns per match, trie nodes visited per match, build time.
+// With --callgrind: user-space instructions per match at 10 and 10,000 routes,
+// which a loaded machine does not move: this script runs itself under
+// callgrind twice per size (build + K1 matches, build + K2 matches) and the
+// difference of the totals over K2 − K1 is the cost of one match.
 // Measured, never asserted.
 
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { haveCallgrind } from './callgrind.js'
 import { parseRouteFile } from '../../../router/src/routing/route-file.js'
 import { matchRoute, tableFromFile, type MatchStatus, type RouteTable } from '../../../router/src/routing/routes.js'
 import { OptionError, mergeOptions, parseFlags, readDurationMs, readInt, type RawOptions } from '../lib/options.js'
 
-const KNOWN = ['DURATION', 'ROUNDS']
+const KNOWN = ['DURATION', 'ROUNDS', 'CALLGRIND', 'CHILD_SIZE', 'CHILD_MATCHES']
+/** Matches counted per callgrind run: the difference between the two is what is measured. */
+const CALLGRIND_MATCHES: readonly [number, number] = [20_000, 220_000]
 const SIZES = [10, 1_000, 10_000]
 
 function log(line: string): void {
@@ -66,11 +75,54 @@ function round(table: RouteTable, reqs: ReadonlyArray<[string, string]>, duratio
   return n / (durationMs / 1000)
 }
 
+/** Under callgrind: build a table of `size` routes and run `matches` matches, then exit. */
+function child(size: number, matches: number): void {
+  const { table } = buildTable(size)
+  const reqs = requests()
+  let sink = 0
+  for (let done = 0; done < matches; done += reqs.length) for (const [url, host] of reqs) sink += matchRoute(table, url, host).upstreamPath.length
+  if (sink === 0) log('(impossible)')
+}
+
+/** Instructions callgrind counted for one child run. */
+function countedInstructions(size: number, matches: number): number {
+  const script = fileURLToPath(import.meta.url)
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, script, '--child-size', String(size), '--child-matches', String(matches)], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  const m = /Collected : (\d+)/.exec(r.stderr)
+  if (r.status !== 0 || m?.[1] === undefined) throw new Error(`callgrind run failed (status ${r.status}): ${r.stderr.slice(-2000)}`)
+  return Number(m[1])
+}
+
+function callgrindReport(): void {
+  if (!haveCallgrind()) {
+    log('valgrind/callgrind_control not found: install valgrind (npm run bench:instr installs it)')
+    process.exit(2)
+  }
+  const [k1, k2] = CALLGRIND_MATCHES
+  log(`bench:routes --callgrind — instructions per match = (Ir(build + ${k2.toLocaleString('en-US')} matches) − Ir(build + ${k1.toLocaleString('en-US')} matches)) / ${(k2 - k1).toLocaleString('en-US')}, node ${process.version}`)
+  log('')
+  log('| routes in table | Ir, build + K1 | Ir, build + K2 | instructions per match |')
+  log('|---:|---:|---:|---:|')
+  for (const n of [10, 10_000]) {
+    const a = countedInstructions(n, k1)
+    const b = countedInstructions(n, k2)
+    log(`| ${(2 * n + 3).toLocaleString('en-US')} | ${a.toLocaleString('en-US')} | ${b.toLocaleString('en-US')} | ${Math.round((b - a) / (k2 - k1)).toLocaleString('en-US')} |`)
+  }
+}
+
 function main(): void {
   let durationMs: number
   let rounds: number
   try {
     const opts: RawOptions = mergeOptions(process.env, parseFlags(process.argv.slice(2)), KNOWN)
+    if (opts.CHILD_SIZE !== undefined) {
+      child(readInt(opts, 'CHILD_SIZE', 10, 1, 1_000_000), readInt(opts, 'CHILD_MATCHES', 1000, 1, 100_000_000))
+      return
+    }
+    if (opts.CALLGRIND !== undefined) {
+      callgrindReport()
+      return
+    }
     durationMs = readDurationMs(opts, 'DURATION', 2000, 100)
     rounds = readInt(opts, 'ROUNDS', 5, 1, 50)
   } catch (err) {
