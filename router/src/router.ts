@@ -35,6 +35,8 @@ export interface RouterDeps {
   readonly admin?: boolean
   /** Override the route source (tests: a fake clock, no fs.watch). */
   readonly routeSource?: RouteSource
+  /** Wall clock, epoch ms (deployment drain deadlines); tests inject one. */
+  readonly wallClock?: () => number
 }
 
 export interface Router {
@@ -129,6 +131,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     metrics,
     logger,
     isServing: () => serving,
+    ...(deps.wallClock !== undefined ? { wallClock: deps.wallClock } : {}),
   })
   metrics.watchState({ draining: () => !serving, staleTargets: () => cache.staleCount() })
   const admin = createAdminServer({

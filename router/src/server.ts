@@ -31,6 +31,8 @@ import { sendError, sendJson, writeRawError } from './proxy/respond.js'
 import { traceContextFrom, type TraceContext } from './proxy/trace-context.js'
 import { httpAccessJson, wsAccessEnd, wsAccessHead, wsAccessRefused } from './access-log.js'
 import { AllocationHandler } from './allocation/handler.js'
+import { chooseDeployment } from './affinity/resolve.js'
+import { clientUsedHttps } from './affinity/decide.js'
 
 export interface MainServerDeps {
   readonly config: RouterConfig
@@ -44,6 +46,8 @@ export interface MainServerDeps {
   readonly logger: Logger
   /** False once draining: /health answers 503. */
   readonly isServing: () => boolean
+  /** Wall clock in epoch ms (drain deadlines of deployments); tests inject one. */
+  readonly wallClock?: () => number
 }
 
 function clientIp(socket: Socket | Duplex | null): string {
@@ -119,6 +123,10 @@ export class MainServer {
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket))
     // CONNECT never reaches the request handler; without this Node would close the socket without a word.
     this.server.on('connect', (req: IncomingMessage, socket: Duplex) => this.#onConnect(req, socket))
+  }
+
+  #now(): number {
+    return this.#d.wallClock !== undefined ? this.#d.wallClock() : Date.now()
   }
 
   /** In-flight HTTP requests (for draining). */
@@ -214,8 +222,14 @@ export class MainServer {
       const limit = this.#d.config.client.maxBodyBytes
       const cl = req.headers['content-length']
       if (limit > 0 && cl !== undefined && Number(cl) > limit) throw new PayloadTooLargeError(limit)
-      const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
-      const key = targetKey(match.target)
+      let target = match.target
+      if (match.route.affinity !== undefined) {
+        const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now())
+        target = chosen.target
+        if (chosen.setCookie !== undefined) res.setHeader('set-cookie', chosen.setCookie)
+      }
+      const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(target) ?? (await this.#d.cache.resolve(target)))
+      const key = targetKey(target)
       const ctx = this.#forwardContext(req, client, requestId, trace, match, false)
       const balancer = this.#d.balancerFor(match.route.balancer)
       const load = this.#d.load
@@ -328,9 +342,16 @@ export class MainServer {
       }
       const match = matchRoute(this.#d.routes(), url, req.headers.host)
       routeName = match.route.name
-      const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(match.target) ?? (await this.#d.cache.resolve(match.target)))
-      const key = targetKey(match.target)
-      const ctx = this.#forwardContext(req, client, requestId, trace, match, true)
+      let target = match.target
+      let setCookie: string | undefined
+      if (match.route.affinity !== undefined) {
+        const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now())
+        target = chosen.target
+        setCookie = chosen.setCookie
+      }
+      const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(target) ?? (await this.#d.cache.resolve(target)))
+      const key = targetKey(target)
+      const ctx = { ...this.#forwardContext(req, client, requestId, trace, match, true), setCookie }
       const balancer = this.#d.balancerFor(match.route.balancer)
       const tried = new Set<string>()
       for (let attempt = 1; attempt <= 2; attempt++) {

@@ -60,6 +60,8 @@ export interface ForwardContext {
   readonly upgrade: boolean
   /** traceparent / tracestate sent upstream (proxy/trace-context.ts). */
   readonly trace: TraceContext
+  /** A Set-Cookie the router adds to a WebSocket handshake's answer (deployment affinity); HTTP responses take it from the ServerResponse. */
+  readonly setCookie?: string | undefined
 }
 
 /** Client headers the router replaces with its own values going up. */

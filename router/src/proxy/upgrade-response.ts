@@ -14,10 +14,11 @@ function statusLine(res: IncomingMessage): string {
 }
 
 /** The upstream's 101 head, every header as received (Upgrade, Connection, Sec-WebSocket-*). */
-export function switchingProtocolsHead(res: IncomingMessage): Buffer {
+export function switchingProtocolsHead(res: IncomingMessage, setCookie?: string): Buffer {
   let head = statusLine(res)
   const raw = res.rawHeaders
   for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`
+  if (setCookie !== undefined) head += `set-cookie: ${setCookie}\r\n`
   // llhttp hands header bytes over as latin1 strings; latin1 writes the same bytes back.
   return Buffer.from(`${head}\r\n`, 'latin1')
 }
@@ -27,9 +28,10 @@ export function switchingProtocolsHead(res: IncomingMessage): Buffer {
  * answer and its whole (decoded) body: hop-by-hop headers and the upstream's
  * framing dropped, X-Request-Id ours, Content-Length of `body`, Connection: close.
  */
-export function completeResponse(res: IncomingMessage, body: Buffer, requestId: string): Buffer {
+export function completeResponse(res: IncomingMessage, body: Buffer, requestId: string, setCookie?: string): Buffer {
   // headersDistinct: every value of every field, names lower-cased.
   const list = downstreamHeaders(res.headersDistinct, requestId, true)
+  if (setCookie !== undefined) list.push('set-cookie', setCookie)
   let head = statusLine(res)
   for (let i = 0; i + 1 < list.length; i += 2) head += `${list[i]}: ${list[i + 1]}\r\n`
   // 204 and 304 carry no body and no Content-Length of one.

@@ -149,7 +149,7 @@ export class WebSocketProxy {
           fail(protocolFailure(`upstream switched protocols with status ${res.statusCode ?? 0}`))
           return
         }
-        finish({ kind: 'established', tunnel: this.#establish(client, upgraded, res, upstreamHead, head, endpoint, meta) })
+        finish({ kind: 'established', tunnel: this.#establish(client, upgraded, res, upstreamHead, head, endpoint, meta, ctx.setCookie) })
       })
       up.on('response', (res: IncomingMessage) => {
         response = res
@@ -176,7 +176,7 @@ export class WebSocketProxy {
           // Never reused: the upstream connection goes with the refusal.
           up.destroy()
           socket.destroy()
-          writeRaw(client, completeResponse(res, Buffer.concat(chunks, size), ctx.requestId))
+          writeRaw(client, completeResponse(res, Buffer.concat(chunks, size), ctx.requestId, ctx.setCookie))
         })
       })
       up.end()
@@ -194,8 +194,8 @@ export class WebSocketProxy {
    * then start the tunnel, which resumes both sockets (unread client bytes
    * follow `clientHead` in order).
    */
-  #establish(client: Duplex, upstream: Socket, res: IncomingMessage, upstreamHead: Buffer, clientHead: Buffer, endpoint: Endpoint, meta: TunnelMeta): Tunnel {
-    client.write(switchingProtocolsHead(res))
+  #establish(client: Duplex, upstream: Socket, res: IncomingMessage, upstreamHead: Buffer, clientHead: Buffer, endpoint: Endpoint, meta: TunnelMeta, setCookie: string | undefined): Tunnel {
+    client.write(switchingProtocolsHead(res, setCookie))
     if (upstreamHead.length > 0) client.write(upstreamHead)
     if (clientHead.length > 0) upstream.write(clientHead)
     const tunnel = new Tunnel(client, upstream, endpoint, meta, this.#onClosed, this.#opts.idleTimeoutMs)

@@ -4,7 +4,8 @@
 //
 // {"builtins": true, "routes": [{"name", "path", "service", "host"?,
 //   "instance"?, "stripPrefix"?, "drainingAcceptsHttp"?, "balancer"?,
-//   "timeouts"?: {"connectMs"?, "headersMs"?, "bodyMs"?}, "recordType"?, "port"?}]}
+//   "timeouts"?: {"connectMs"?, "headersMs"?, "bodyMs"?}, "recordType"?, "port"?,
+//   "affinity"?: true | {"cookie"?, "maxAgeSeconds"?}}]}
 
 import { BALANCER_NAMES, placeholder, type BalancerName, type RouteSpec, type RouteTimeouts } from './route.js'
 
@@ -78,7 +79,10 @@ class Fields {
   }
 }
 
-const ENTRY_FIELDS: ReadonlySet<string> = new Set(['name', 'host', 'path', 'service', 'instance', 'stripPrefix', 'drainingAcceptsHttp', 'balancer', 'timeouts', 'recordType', 'port'])
+const ENTRY_FIELDS: ReadonlySet<string> = new Set(['name', 'host', 'path', 'service', 'instance', 'stripPrefix', 'drainingAcceptsHttp', 'balancer', 'timeouts', 'recordType', 'port', 'affinity'])
+/** RFC 6265 cookie-name (an HTTP token). */
+const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/
+const MAX_AFFINITY_AGE_S = 30 * 24 * 3600
 
 /** Check `path`: `/*`, `/seg/…/*`, with an optional `{param}` as the last segment. Returns the capture name ('' for none). */
 function checkPath(f: Fields, path: string): string | undefined {
@@ -127,6 +131,20 @@ function parseTimeouts(f: Fields, v: unknown): RouteTimeouts | undefined {
   }
 }
 
+/** `affinity`: true or {"cookie"?, "maxAgeSeconds"?}; the route's service is then an app name (a fixed label), no instance. */
+function parseAffinity(f: Fields, v: unknown, service: string | undefined, instance: string | undefined): RouteSpec['affinity'] {
+  if (v === undefined || v === false) return undefined
+  if (service !== undefined && placeholder(service) !== undefined) f.bad('affinity', 'needs a fixed app name in service, not a capture')
+  if (instance !== undefined) f.bad('affinity', 'cannot be combined with instance')
+  if (v === true) return {}
+  if (!isRecord(v)) return f.bad('affinity', 'must be true or an object {"cookie"?, "maxAgeSeconds"?}')
+  for (const k of Object.keys(v)) if (k !== 'cookie' && k !== 'maxAgeSeconds') f.bad(`affinity.${k}`, 'unknown field (cookie, maxAgeSeconds)')
+  const cookie = v.cookie
+  if (cookie !== undefined && (typeof cookie !== 'string' || !COOKIE_NAME.test(cookie))) f.bad('affinity.cookie', 'must be a cookie name (1-64 token characters)')
+  const maxAgeSeconds = f.int('affinity.maxAgeSeconds', v.maxAgeSeconds, 60, MAX_AFFINITY_AGE_S)
+  return { ...(typeof cookie === 'string' ? { cookie } : {}), ...(maxAgeSeconds !== undefined ? { maxAgeSeconds } : {}) }
+}
+
 /** One entry → a RouteSpec, or undefined (its problems pushed). */
 function parseEntry(raw: unknown, index: number, problems: string[]): RouteSpec | undefined {
   if (!isRecord(raw)) {
@@ -159,6 +177,7 @@ function parseEntry(raw: unknown, index: number, problems: string[]): RouteSpec 
   const recordType = f.oneOf('recordType', ['A', 'SRV'] as const)
   const port = f.int('port', raw.port, 1, 65535)
   if (recordType === 'A' && port === undefined) f.bad('port', 'is required with recordType "A"')
+  const affinity = parseAffinity(f, raw.affinity, service, instance)
   if (problems.length > before || name === undefined || path === undefined || service === undefined) return undefined
   return {
     name,
@@ -172,6 +191,7 @@ function parseEntry(raw: unknown, index: number, problems: string[]): RouteSpec 
     ...(timeouts !== undefined ? { timeouts } : {}),
     ...(recordType !== undefined ? { recordType } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(affinity !== undefined ? { affinity } : {}),
   }
 }
 

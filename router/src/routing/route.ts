@@ -12,6 +12,7 @@
 
 import type { RecordType } from '../config.js'
 import type { Target, TargetLookup } from '../discovery/discovery.js'
+import type { AffinityConfig } from '../affinity/resolve.js'
 
 export type BalancerName = 'p2c' | 'round-robin' | 'weighted'
 export const BALANCER_NAMES: readonly BalancerName[] = ['p2c', 'round-robin', 'weighted']
@@ -42,6 +43,8 @@ export interface RouteSpec {
   readonly timeouts?: RouteTimeouts
   readonly recordType?: RecordType
   readonly port?: number
+  /** Blue/green app route: `service` names the app; each request goes to a deployment from its registry (docs/blue-green.md). */
+  readonly affinity?: { readonly cookie?: string; readonly maxAgeSeconds?: number }
 }
 
 /** Defaults a RouteSpec leaves open, from the environment. */
@@ -74,7 +77,12 @@ export interface Route {
   readonly lookup: TargetLookup | undefined
   /** `builtin` or `file`. */
   readonly source: 'builtin' | 'file'
+  /** Set on an app route: the target is the deployment chosen per request (affinity/resolve.ts), not `target`. */
+  readonly affinity: AffinityConfig | undefined
 }
+
+/** Affinity cookie defaults: `deployment-<app>`, one day. */
+export const DEFAULT_AFFINITY_MAX_AGE_SECONDS = 86_400
 
 /** `{name}` → name, else undefined. */
 export function placeholder(s: string): string | undefined {
@@ -123,13 +131,17 @@ export function makeRoute(spec: RouteSpec, defaults: RouteDefaults, source: 'bui
     segments: Object.freeze(segments),
     param,
     target,
-    reaches: isInstance ? `${service} instance ${instance}` : `service ${service}`,
+    reaches: isInstance ? `${service} instance ${instance}` : spec.affinity !== undefined ? `app ${service} (deployment by affinity, else current)` : `service ${service}`,
     stripPrefix: spec.stripPrefix ?? defaults.stripPrefix,
     drainingAcceptsHttp: spec.drainingAcceptsHttp ?? isInstance,
     balancer: spec.balancer ?? (isInstance ? 'round-robin' : defaults.servicesBalancer),
     timeouts: Object.freeze({ ...spec.timeouts }),
     lookup,
     source,
+    affinity:
+      spec.affinity !== undefined
+        ? Object.freeze({ app: service, cookie: spec.affinity.cookie ?? `deployment-${service}`, maxAgeSeconds: spec.affinity.maxAgeSeconds ?? DEFAULT_AFFINITY_MAX_AGE_SECONDS })
+        : undefined,
   })
 }
 
@@ -149,5 +161,6 @@ export function routeView(r: Route): Record<string, unknown> {
     timeouts: r.timeouts,
     recordType: r.lookup?.recordType ?? null,
     port: r.lookup?.defaultPort ?? null,
+    affinity: r.affinity ?? null,
   }
 }

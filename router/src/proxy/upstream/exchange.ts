@@ -129,6 +129,13 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
 
   #writeHead(): void {
     if (this.#headSent || this.#headers === null) return
+    // writeHead(array) drops a header set before under a name the array repeats:
+    // a Set-Cookie of the router's own (deployment affinity) joins the upstream's instead.
+    const own = this.#res.getHeader('set-cookie')
+    if (own !== undefined) {
+      this.#res.removeHeader('set-cookie')
+      for (const v of Array.isArray(own) ? own : [String(own)]) this.#headers.push('set-cookie', v)
+    }
     this.#res.writeHead(this.#status, this.#headers)
     this.#headSent = true
   }
