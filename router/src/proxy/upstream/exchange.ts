@@ -129,14 +129,17 @@ export class Exchange implements Dispatcher.DispatchHandler, Waiter {
 
   #writeHead(): void {
     if (this.#headSent || this.#headers === null) return
-    // writeHead(array) drops a header set before under a name the array repeats:
-    // a Set-Cookie of the router's own (deployment affinity) joins the upstream's instead.
-    const own = this.#res.getHeader('set-cookie')
-    if (own !== undefined) {
-      this.#res.removeHeader('set-cookie')
-      for (const v of Array.isArray(own) ? own : [String(own)]) this.#headers.push('set-cookie', v)
+    const h = this.#headers
+    // Headers the router set itself (Connection: close while draining, an affinity
+    // Set-Cookie): writeHead(array) would then let each repeated field keep only its
+    // last value (Node 20 merges the array with setHeader()), so the upstream's own
+    // Set-Cookie lines would be lost. Append them instead.
+    if (this.#res.hasHeader('set-cookie') || this.#res.hasHeader('connection')) {
+      for (let i = 0; i + 1 < h.length; i += 2) this.#res.appendHeader(h[i] ?? '', h[i + 1] ?? '')
+      this.#res.writeHead(this.#status)
+    } else {
+      this.#res.writeHead(this.#status, h)
     }
-    this.#res.writeHead(this.#status, this.#headers)
     this.#headSent = true
   }
 
