@@ -224,7 +224,7 @@ export class MainServer {
       if (limit > 0 && cl !== undefined && Number(cl) > limit) throw new PayloadTooLargeError(limit)
       let target = match.target
       if (match.route.affinity !== undefined) {
-        const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now())
+        const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now(), match.route.lookup)
         target = chosen.target
         if (chosen.setCookie !== undefined) res.setHeader('set-cookie', chosen.setCookie)
       }
@@ -345,7 +345,7 @@ export class MainServer {
       let target = match.target
       let setCookie: string | undefined
       if (match.route.affinity !== undefined) {
-        const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now())
+        const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now(), match.route.lookup)
         target = chosen.target
         setCookie = chosen.setCookie
       }

@@ -74,7 +74,8 @@ async function stack(t: Test, env: Record<string, string>): Promise<Stack> {
   const cm = await startCloudMap()
   const dir = mkdtempSync(join(tmpdir(), 'affinity-e2e-'))
   const routesFile = join(dir, 'routes.json')
-  writeFileSync(routesFile, JSON.stringify({ routes: [{ name: 'web', path: '/*', service: 'web', affinity: { maxAgeSeconds: 3600 } }] }))
+  // recordType SRV on the route: the deployments are SRV services although SERVICES_RECORD_TYPE may say A (the registry is always read as SRV).
+  writeFileSync(routesFile, JSON.stringify({ routes: [{ name: 'web', path: '/*', service: 'web', recordType: 'SRV', affinity: { maxAgeSeconds: 3600 } }] }))
   const clock = { now: Date.parse('2026-12-01T10:00:00Z') }
   const logs: Array<Record<string, unknown>> = []
   const logger = createLogger({
@@ -157,7 +158,7 @@ async function until(s: Stack, fn: () => Promise<Answer>, ok: (a: Answer) => boo
 }
 
 t.test('DNS discovery: seed flow, drain deadline, fallback, forged cookie, WebSocket', async (t) => {
-  const s = await stack(t, { DISCOVERY_MODE: 'dns' })
+  const s = await stack(t, { DISCOVERY_MODE: 'dns', SERVICES_RECORD_TYPE: 'A', SERVICES_DEFAULT_PORT: '1' })
   t.equal((await get(s)).status, 404, 'no registry yet: 404')
 
   await s.deploy(A, 'a-1')

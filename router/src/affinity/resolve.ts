@@ -5,7 +5,7 @@
 // deployment to resolve plus the Set-Cookie to send. Decisions: decide.ts.
 
 import type { DiscoveryCache } from '../discovery/cache.js'
-import type { Endpoint, Resolution, Target } from '../discovery/discovery.js'
+import type { Endpoint, Resolution, Target, TargetLookup } from '../discovery/discovery.js'
 import { RouterError, TargetNotFoundError } from '../errors.js'
 import { appStateFrom, registryService, type AppState } from './app-registry.js'
 import { decide, readAffinity, type AffinityDecision, type AffinityOptions } from './decide.js'
@@ -33,19 +33,27 @@ function stateOf(resolution: Resolution): AppState {
   return s
 }
 
+/** The registry is always read as SRV (its markers' ids are the SRV targets), whatever the services' default record type. */
+const REGISTRY_LOOKUP: TargetLookup = { recordType: 'SRV', defaultPort: undefined }
+
+/**
+ * `lookup` is the route's own record type and port, used for the deployments
+ * (pinned and chosen), so both share one cache entry per deployment.
+ */
 export async function chooseDeployment(
   cache: DiscoveryCache,
   cfg: AffinityConfig,
   headers: { readonly cookie?: string | undefined; readonly 'x-deployment'?: string | readonly string[] | undefined },
   secure: boolean,
   nowMs: number,
+  lookup?: TargetLookup,
 ): Promise<AffinityChoice> {
-  const registry: Target = { kind: 'service', service: registryService(cfg.app) }
+  const registry: Target = { kind: 'service', service: registryService(cfg.app), lookup: REGISTRY_LOOKUP }
   const state = stateOf(cache.peek(registry) ?? (await cache.resolve(registry)))
   const req = readAffinity(headers, state, cfg)
   let pinned: readonly Endpoint[] | undefined
   if (req.pinned !== undefined && req.pinned.id !== state.current) {
-    const t: Target = { kind: 'service', service: req.pinned.id }
+    const t: Target = lookup !== undefined ? { kind: 'service', service: req.pinned.id, lookup } : { kind: 'service', service: req.pinned.id }
     try {
       pinned = (cache.peek(t) ?? (await cache.resolve(t))).endpoints
     } catch (err) {
@@ -56,5 +64,5 @@ export async function chooseDeployment(
   }
   const d = decide(req, state, pinned, nowMs, cfg, secure)
   if (d === undefined) throw new TargetNotFoundError(`current deployment of app ${cfg.app}`)
-  return { ...d, target: { kind: 'service', service: d.deployment } }
+  return { ...d, target: lookup !== undefined ? { kind: 'service', service: d.deployment, lookup } : { kind: 'service', service: d.deployment } }
 }
