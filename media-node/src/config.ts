@@ -12,6 +12,9 @@
 //                            registering without either (bridge without the metadata file, local).
 //   ADVERTISE_PORT           (HostPort mapped to PORT in the ECS metadata file or task metadata, else PORT)
 //                            — AWS_INSTANCE_PORT.
+//   ADVERTISE_ADMIN_PORT     (ADMIN_PORT's bound port) — the `admin_port` attribute registered in Cloud Map:
+//                            where routers call POST /admin/drain at ADVERTISE_IPV4 (set it when the
+//                            admin port is mapped to another host port, e.g. bridge mode).
 //   CLOUDMAP_REGISTER        (true) — register in Cloud Map at start, deregister on SIGTERM.
 //   CLOUDMAP_NAMESPACE       (ecs.internal) — namespace name, for looking the service up.
 //   CLOUDMAP_SERVICE         (media) — service name, for looking the service up.
@@ -71,6 +74,7 @@ export interface MediaNodeConfig {
   port: number
   advertiseIpv4: string | undefined
   advertisePort: number | undefined
+  advertiseAdminPort: number | undefined
   register: boolean
   namespaceName: string
   serviceName: string
@@ -149,6 +153,7 @@ export function loadConfig(env: Env): MediaNodeConfig {
     port,
     advertiseIpv4,
     advertisePort: optionalInt(env, 'ADVERTISE_PORT', 1, 65535),
+    advertiseAdminPort: optionalInt(env, 'ADVERTISE_ADMIN_PORT', 1, 65535),
     register: bool(env, 'CLOUDMAP_REGISTER', true),
     namespaceName: str(env, 'CLOUDMAP_NAMESPACE') ?? 'ecs.internal',
     serviceName: str(env, 'CLOUDMAP_SERVICE') ?? 'media',

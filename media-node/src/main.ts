@@ -61,6 +61,7 @@ async function main(): Promise<void> {
         serviceName: config.serviceName,
         advertiseIpv4: identity.advertiseIpv4,
         ...(identity.advertisePort !== undefined ? { advertisePort: identity.advertisePort } : {}),
+        ...(config.advertiseAdminPort !== undefined ? { advertiseAdminPort: config.advertiseAdminPort } : {}),
         initialRetryDelayMs: config.registerRetryInitialMs,
         maxRetryDelayMs: config.registerRetryMaxMs,
         requestTimeoutMs: config.cloudmapTimeoutMs,

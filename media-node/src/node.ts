@@ -259,11 +259,14 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       await stopListening()
       throw new ConfigError(`registration: ${problem}`)
     }
+    // Routers read it to call POST /admin/drain (the router's admin dashboard).
+    const advertisedAdminPort = adminPort === undefined ? undefined : (registration.advertiseAdminPort ?? adminPort)
+    const adminPortAttribute: Record<string, string> = advertisedAdminPort === undefined ? {} : { admin_port: String(advertisedAdminPort) }
     const r = new Registrar(registration, log)
     registrar = r
     active = r
       .registerWithRetry(
-        { instanceId: options.nodeId, ipv4, port: advertisePort, attributes: { ...registration.attributes, status: 'ACTIVE' } },
+        { instanceId: options.nodeId, ipv4, port: advertisePort, attributes: { ...registration.attributes, ...adminPortAttribute, status: 'ACTIVE' } },
         abort.signal,
       )
       .then(() => {

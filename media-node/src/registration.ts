@@ -53,6 +53,12 @@ export interface RegistrationOptions {
   advertiseIpv4?: string
   /** AWS_INSTANCE_PORT. Default: the port the node listens on. */
   advertisePort?: number
+  /**
+   * The `admin_port` attribute: where routers reach this node's admin API
+   * (POST /admin/drain) at its AWS_INSTANCE_IPV4. Default: the port the admin
+   * listener is on; not registered when there is no admin listener.
+   */
+  advertiseAdminPort?: number
   /** Extra custom attributes; `status` is set by the node. Keys must not start with `AWS_`. */
   attributes?: Record<string, string>
   /** First retry delay. Default 500 ms. */
