@@ -26,6 +26,8 @@ export interface RouterConfig {
   readonly adminPort: number
   /** Bearer token for /admin/*; undefined disables those endpoints (401). */
   readonly adminToken: string | undefined
+  /** Bearer token the admin dashboard sends to media nodes' POST /admin/drain; undefined disables the drain action. */
+  readonly mediaAdminToken: string | undefined
   readonly namespace: string
   readonly discoveryMode: DiscoveryMode
   readonly dns: {
@@ -132,6 +134,7 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['ADMIN_HOST', '0.0.0.0', 'Address of the admin listener.'],
   ['ADMIN_PORT', '9090', 'Port of the admin listener (GET /metrics, /admin/*). Must differ from PORT.'],
   ['ADMIN_TOKEN', '(unset)', 'Bearer token for /admin/*; when unset every /admin/* request gets 401. At least 16 characters.'],
+  ['MEDIA_ADMIN_TOKEN', '(unset)', "The media nodes' ADMIN_TOKEN: the admin dashboard's drain action calls a node's POST /admin/drain with it, at the node's address and its `admin_port` attribute; when unset the action answers 503."],
   ['CLOUDMAP_NAMESPACE', 'ecs.internal', 'Cloud Map namespace (DNS name) the targets live in.'],
   ['DISCOVERY_MODE', 'dns', '`dns` (Cloud Map private DNS), `cloudmap` (DiscoverInstances API) or `static` (JSON file).'],
   ['DNS_SERVERS', '(system)', 'Comma-separated `ip` or `ip:port` DNS servers; empty uses the system resolver (the VPC resolver on ECS).'],
@@ -245,6 +248,8 @@ export function loadConfig(env: Env = process.env): RouterConfig {
 
   const adminToken = r.raw('ADMIN_TOKEN')
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters')
+  const mediaAdminToken = r.raw('MEDIA_ADMIN_TOKEN')
+  if (mediaAdminToken !== undefined && !/^[\x21-\x7e]+$/.test(mediaAdminToken)) throw new ConfigError('MEDIA_ADMIN_TOKEN', 'must be printable ASCII without spaces (it is sent as a bearer token)')
 
   const namespace = r.string('CLOUDMAP_NAMESPACE', 'ecs.internal').toLowerCase().replace(/\.$/, '')
   if (!DNS_NAME.test(namespace)) throw new ConfigError('CLOUDMAP_NAMESPACE', `not a valid DNS name: "${namespace}"`)
@@ -281,6 +286,7 @@ export function loadConfig(env: Env = process.env): RouterConfig {
     adminHost: r.string('ADMIN_HOST', '0.0.0.0'),
     adminPort,
     adminToken,
+    mediaAdminToken,
     namespace,
     discoveryMode,
     dns: {

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       // The primary decides when to drain; a terminal's Ctrl-C reaches the whole group.
       process.on('SIGINT', () => undefined)
       process.on('SIGTERM', () => stop('SIGTERM'))
-      serveAsWorker(router, () => stop('primary'), () => ({ pid: process.pid, routeTable: router.routes.view(), targets: router.cache.view() }))
+      serveAsWorker(router, () => stop('primary'), (lookUpMedia) => router.snapshot(lookUpMedia))
     } else {
       process.on('SIGTERM', () => stop('SIGTERM'))
       process.on('SIGINT', () => stop('SIGINT'))

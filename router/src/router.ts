@@ -19,6 +19,7 @@ import { SdkCloudMapApi, type CloudMapApi } from './discovery/cloudmap-api.js'
 import { quietSdkNodeNotice, sdkLogger } from './discovery/sdk-logger.js'
 import { RouterMetrics } from './admin/metrics.js'
 import { createAdminServer } from './admin/server.js'
+import { buildSnapshot, type RouterSnapshot, type SnapshotSource } from './admin/snapshot.js'
 import { createLogger, type Logger } from './log.js'
 import { RouteSource } from './routing/route-source.js'
 import type { BalancerName } from './routing/route.js'
@@ -48,6 +49,8 @@ export interface Router {
   readonly logger: Logger
   /** The live route table (ROUTES_FILE reloads). */
   readonly routes: RouteSource
+  /** This process's snapshot for /admin/routes and the dashboard (cluster workers send it to the primary). */
+  snapshot(lookUpMedia: boolean): Promise<RouterSnapshot>
   /** Bound ports after listen(). */
   port(): number
   adminPort(): number
@@ -134,24 +137,29 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     ...(deps.wallClock !== undefined ? { wallClock: deps.wallClock } : {}),
   })
   metrics.watchState({ draining: () => !serving, staleTargets: () => cache.staleCount() })
-  const admin = createAdminServer({
+  const snapshotSource: SnapshotSource = {
+    namespace: config.namespace,
+    mediaService: config.routes.mediaService,
+    cache,
+    balancerName: config.balancing.services,
+    outliers,
+    load,
+    routes: () => {
+      const v = routes.view()
+      return { routeFile: { file: v.file, loadedAt: v.loadedAt, lastError: v.lastError }, routes: v.routes }
+    },
+    serving: () => serving,
+  }
+  const snapshot = (lookUpMedia: boolean): Promise<RouterSnapshot> => buildSnapshot(snapshotSource, { lookUpMedia })
+  const adminServer = createAdminServer({
     token: config.adminToken,
     renderMetrics: () => metrics.registry.metrics(),
     metricsContentType: metrics.registry.contentType,
-    routesView: async () => {
-      const v = routes.view()
-      return {
-        namespace: config.namespace,
-      discovery: discovery.name,
-      balancer: config.balancing.services,
-      serving,
-      ejected: outliers.ejected(),
-      routeFile: { file: v.file, loadedAt: v.loadedAt, lastError: v.lastError },
-      routes: v.routes,
-      targets: cache.view(),
-      }
-    },
+    routesView: () => snapshot(false),
+    snapshots: async () => [await snapshot(true)],
+    mediaAdminToken: config.mediaAdminToken,
   })
+  const admin = adminServer.server
   const portOf = (s: Server): number => {
     const a = s.address()
     return a !== null && typeof a === 'object' ? (a as AddressInfo).port : 0
@@ -172,6 +180,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     metrics,
     logger,
     routes,
+    snapshot,
     port: () => portOf(main.server),
     adminPort: () => portOf(admin),
     async listen() {
@@ -191,6 +200,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       await Promise.all([main.close(), admin.listening ? new Promise<void>((r) => admin.close(() => r())) : Promise.resolve()])
       admin.closeAllConnections()
       routes.close()
+      await adminServer.close()
       await cache.close()
       logger.flush()
     },

@@ -16,6 +16,8 @@ import { startMediaNode, type MediaNode } from '../../../media-node/src/index.js
 import { loadConfig } from '../../../router/src/config.js'
 import { createRouter, type Router } from '../../../router/src/router.js'
 import { createLogger, parseLogLevel } from '../../../router/src/log.js'
+import { SdkCloudMapApi } from '../../../router/src/discovery/cloudmap-api.js'
+import { quietSdkNodeNotice, sdkLogger } from '../../../router/src/discovery/sdk-logger.js'
 import { composeRouterEnv } from './router-env.js'
 import { EMPTY_STACK_FILE, type StackFile, type StackService } from './stack-file.js'
 
@@ -44,6 +46,8 @@ export interface DevStackOptions {
   readonly routerEnv?: Readonly<Record<string, string | undefined>>
   /** Extra deployments, media nodes and services to register (a parsed stack file). */
   readonly stackFile?: StackFile
+  /** The media nodes' admin token (default: the router's admin token); the router gets it as MEDIA_ADMIN_TOKEN. */
+  readonly nodeAdminToken?: string
 }
 
 /** One service of the user's registered by the stack. */
@@ -105,6 +109,8 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       }
     }
     const adminToken = nonEmpty(callerEnv['ADMIN_TOKEN']) ?? options.adminToken ?? 'local-admin-token-change-me'
+    // The media nodes' admin token; the router's dashboard drains nodes with it (MEDIA_ADMIN_TOKEN).
+    const nodeAdminToken = options.nodeAdminToken ?? adminToken
     const nodes: MediaNode[] = []
     const nodeIds = [...new Set([...(extra.demo ? (options.mediaNodes ?? ['node-1', 'node-2']) : []), ...extra.mediaNodes])]
     for (const nodeId of nodeIds) {
@@ -113,7 +119,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         host: '127.0.0.1',
         port: 0,
         registration: { endpoint: emulator.apiEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, namespaceName: namespace, serviceName: 'media', advertiseIpv4: '127.0.0.1' },
-        admin: { port: 0, host: '127.0.0.1', token: adminToken },
+        admin: { port: 0, host: '127.0.0.1', token: nodeAdminToken },
         log: (e) => print({ component: 'media-node', ...e }),
       })
       nodes.push(node)
@@ -152,9 +158,17 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       },
       callerEnv,
     )
+    // Unless the caller set one: the nodes' admin token, for the dashboard's drain action.
+    routerEnv['MEDIA_ADMIN_TOKEN'] ??= nodeAdminToken
     const config = loadConfig(routerEnv)
     const logger = quiet ? createLogger({ write: () => undefined }) : createLogger({ level: logLevel, base: { component: 'router' } })
-    const router = createRouter(config, { logger })
+    // DISCOVERY_MODE=cloudmap: the emulator's API with its dummy credentials (no credential chain to search).
+    if (config.discoveryMode === 'cloudmap') quietSdkNodeNotice(logger)
+    const cloudmapApi =
+      config.discoveryMode === 'cloudmap'
+        ? new SdkCloudMapApi({ region: 'us-east-1', endpoint: emulator.apiEndpoint, connectTimeoutMs: config.cloudmap.connectTimeoutMs, requestTimeoutMs: config.cloudmap.timeoutMs, logger: sdkLogger(logger), credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+        : undefined
+    const router = createRouter(config, { logger, ...(cloudmapApi !== undefined ? { cloudmapApi } : {}) })
     await router.listen()
     cleanups.push(() => router.close())
     return {
@@ -199,7 +213,7 @@ function staticTable(backends: readonly DemoBackend[], nodes: readonly MediaNode
     ;(table[service] ??= []).push(entry)
   }
   for (const b of backends) add(b.deployment, { id: b.instanceId, host: '127.0.0.1', port: b.port })
-  for (const n of nodes) add('media', { id: n.nodeId, host: '127.0.0.1', port: n.port, attributes: { status: 'ACTIVE' } })
+  for (const n of nodes) add('media', { id: n.nodeId, host: '127.0.0.1', port: n.port, attributes: { status: 'ACTIVE', ...(n.adminPort !== undefined ? { admin_port: String(n.adminPort) } : {}) } })
   for (const s of services) add(s.service, { id: s.id, host: s.host, port: s.port, attributes: { ...s.attributes } })
   return { services: table }
 }

@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     `    curl -s ${stack.adminUrl}/metrics | grep router_`,
     `    curl -s ${stack.mediaNodeAdminUrls[0] ?? ''}/metrics | grep media_node_   # each media node's admin port`,
     `    curl -s -H 'authorization: Bearer ${stack.adminToken}' ${stack.adminUrl}/admin/routes`,
+    `    open ${stack.adminUrl}/admin/   # the admin dashboard; log in with the admin token (DISCOVERY_MODE=cloudmap for its drain button)`,
     '',
     '  Your own service behind the router (it runs on, say, port 3000):',
     `    npm run register -- --service myapp --port 3000${api === 'http://127.0.0.1:9600' ? '' : ` --endpoint ${api}`}   # then: curl -s ${u}/services/myapp/`,

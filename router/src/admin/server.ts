@@ -1,11 +1,18 @@
 // The admin listener (separate port): GET /metrics (Prometheus text, open to
-// scrapers on the private port), GET /health, and /admin/* (bearer token):
-// /admin/routes shows what the router knows now. It knows nothing of where
-// those come from: a single router and a cluster primary both feed it.
+// scrapers on the private port), GET /health, the admin dashboard under
+// /admin/ (admin/dashboard.ts: login form, session cookie, live view, node
+// drain) and the JSON endpoints under /admin/* (bearer token or the
+// dashboard's session): /admin/routes shows what the router knows now. It
+// knows nothing of where those come from: a single router and a cluster
+// primary both feed it.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { bearerMatches } from './auth.js'
-import { sendJson } from '../proxy/respond.js'
+import { sendJson, sendError } from '../proxy/respond.js'
+import { RouterError } from '../errors.js'
+import { Dashboard, unauthorized } from './dashboard.js'
+import { DashboardState } from './dashboard-state.js'
+import { NodeAdmin } from './node-admin.js'
+import type { RouterSnapshot } from './snapshot.js'
 
 export interface AdminDeps {
   /** Bearer token for /admin/*; undefined answers 401 to all of them. */
@@ -15,22 +22,42 @@ export interface AdminDeps {
   readonly metricsContentType: string
   /** Body of GET /admin/routes. */
   readonly routesView: () => Promise<unknown>
+  /** The dashboard's input: one snapshot per process serving traffic, with the media service looked up. */
+  readonly snapshots: () => Promise<RouterSnapshot[]>
+  /** MEDIA_ADMIN_TOKEN, for the dashboard's drain action; undefined disables it. */
+  readonly mediaAdminToken: string | undefined
   /** Status and body of GET /health on the admin port (default 200 {"status":"ok"}). */
   readonly health?: () => { readonly status: number; readonly body: Record<string, unknown> }
 }
 
-export function createAdminServer(deps: AdminDeps): Server {
-  return createServer({ maxHeaderSize: 8192, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
-    handle(deps, req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: String(err), code: 'INTERNAL' })
-      else res.destroy()
-    })
-  })
+export interface AdminServer {
+  readonly server: Server
+  /** Stops the dashboard's outgoing connections (node probes, drains). */
+  close(): Promise<void>
 }
 
-async function handle(deps: AdminDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export function createAdminServer(deps: AdminDeps): AdminServer {
+  const nodes = new NodeAdmin({ token: deps.mediaAdminToken })
+  const state = new DashboardState({ snapshots: deps.snapshots, renderMetrics: deps.renderMetrics, nodes })
+  const dashboard = new Dashboard({ token: deps.token, state, nodes })
+  const server = createServer({ maxHeaderSize: 8192, headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    handle(deps, dashboard, req, res).catch((err: unknown) => {
+      if (res.headersSent) res.destroy()
+      else if (err instanceof RouterError) sendError(res, err)
+      else sendJson(res, 500, { error: String(err), code: 'INTERNAL' })
+    })
+  })
+  return { server, close: () => nodes.close() }
+}
+
+async function handle(deps: AdminDeps, dashboard: Dashboard, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/'
+  if (path === '/admin' || path.startsWith('/admin/')) {
+    if (await dashboard.handle(req, res, path)) return
+    if (dashboard.authenticate(req) === undefined) throw unauthorized(deps.token)
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
+    req.resume()
     sendJson(res, 405, { error: 'method not allowed', code: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' })
     return
   }
@@ -45,15 +72,9 @@ async function handle(deps: AdminDeps, req: IncomingMessage, res: ServerResponse
     sendJson(res, h.status, h.body)
     return
   }
-  if (path.startsWith('/admin/') || path === '/admin') {
-    if (!bearerMatches(req.headers.authorization, deps.token)) {
-      sendJson(res, 401, { error: deps.token === undefined ? 'admin endpoints are disabled (ADMIN_TOKEN unset)' : 'missing or wrong bearer token', code: 'UNAUTHORIZED' }, { 'www-authenticate': 'Bearer realm="router-admin"' })
-      return
-    }
-    if (path === '/admin/routes') {
-      sendJson(res, 200, await deps.routesView())
-      return
-    }
+  if (path === '/admin/routes') {
+    sendJson(res, 200, await deps.routesView())
+    return
   }
-  sendJson(res, 404, { error: 'not found; admin endpoints: /metrics, /admin/routes', code: 'NOT_FOUND' })
+  sendJson(res, 404, { error: 'not found; admin endpoints: /metrics, /admin/ (dashboard), /admin/api/state, /admin/routes', code: 'NOT_FOUND' })
 }

@@ -50,6 +50,8 @@ export interface SdkCloudMapApiOptions {
   readonly requestTimeoutMs: number
   /** Where the SDK's own log lines go. */
   readonly logger: SdkLogger
+  /** Static credentials (the local emulator's dummy ones); default: the SDK's default credential chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
 }
 
 function health(v: string | undefined): ApiInstance['healthStatus'] {
@@ -62,6 +64,7 @@ export class SdkCloudMapApi implements CloudMapApi {
   constructor(opts: SdkCloudMapApiOptions) {
     this.#client = new ServiceDiscoveryClient({
       ...(opts.region !== undefined ? { region: opts.region } : {}),
+      ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
       ...(opts.endpoint !== undefined
         ? {
             endpoint: opts.endpoint,

@@ -1,7 +1,8 @@
 // Cluster mode (ROUTER_WORKERS > 1): the primary forks workers that share the
 // main port (node:cluster hands out connections), serves the admin port itself
 // with metrics aggregated across workers (prom-client AggregatorRegistry) and
-// the workers' route views, and turns SIGTERM into a drain of every worker.
+// the workers' snapshots (/admin/routes, and the admin dashboard, which merges
+// them), and turns SIGTERM into a drain of every worker.
 
 import cluster, { type Worker } from 'node:cluster'
 import type { Server } from 'node:http'
@@ -11,8 +12,9 @@ import type { RouterConfig } from '../config.js'
 import type { Logger } from '../log.js'
 import type { Router } from '../router.js'
 import { createAdminServer } from '../admin/server.js'
+import { parseSnapshot, type RouterSnapshot } from '../admin/snapshot.js'
 
-type ToWorker = { readonly type: 'router:drain' } | { readonly type: 'router:routes'; readonly id: number }
+type ToWorker = { readonly type: 'router:drain' } | { readonly type: 'router:routes'; readonly id: number; readonly lookUpMedia: boolean }
 type ToPrimary = { readonly type: 'router:listening'; readonly port: number } | { readonly type: 'router:routes'; readonly id: number; readonly view: unknown }
 
 function isToPrimary(m: unknown): m is ToPrimary {
@@ -22,13 +24,17 @@ function isToWorker(m: unknown): m is ToWorker {
   return typeof m === 'object' && m !== null && 'type' in m && (m.type === 'router:drain' || m.type === 'router:routes')
 }
 
-/** In a worker: report the port, answer route-view requests, drain on the primary's word. */
-export function serveAsWorker(router: Router, drain: () => void, view: () => unknown): void {
+/** In a worker: report the port, answer snapshot requests (/admin/routes, the dashboard), drain on the primary's word. */
+export function serveAsWorker(router: Router, drain: () => void, view: (lookUpMedia: boolean) => Promise<unknown>): void {
   process.send?.({ type: 'router:listening', port: router.port() } satisfies ToPrimary)
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return
     if (m.type === 'router:drain') drain()
-    else process.send?.({ type: 'router:routes', id: m.id, view: view() } satisfies ToPrimary)
+    else
+      void view(m.lookUpMedia === true).then(
+        (v) => process.send?.({ type: 'router:routes', id: m.id, view: v } satisfies ToPrimary),
+        () => process.send?.({ type: 'router:routes', id: m.id, view: null } satisfies ToPrimary),
+      )
   })
 }
 
@@ -69,7 +75,7 @@ export async function runPrimary(config: RouterConfig, logger: Logger): Promise<
 
   await Promise.all(Array.from({ length: config.workers }, () => fork()))
 
-  const routesViews = (): Promise<unknown[]> =>
+  const routesViews = (lookUpMedia: boolean): Promise<unknown[]> =>
     new Promise((resolve) => {
       const id = nextId++
       const live = [...workers]
@@ -80,16 +86,20 @@ export async function runPrimary(config: RouterConfig, logger: Logger): Promise<
         resolve(p?.views ?? [])
       }, 2000)
       pending.set(id, { views: [], left: live.length, done: (v) => { clearTimeout(timer); pending.delete(id); resolve(v) } })
-      for (const w of live) w.send({ type: 'router:routes', id } satisfies ToWorker)
+      for (const w of live) w.send({ type: 'router:routes', id, lookUpMedia } satisfies ToWorker)
     })
 
-  const admin: Server = createAdminServer({
+  const adminServer = createAdminServer({
     token: config.adminToken,
     renderMetrics: () => aggregator.clusterMetrics(),
     metricsContentType: aggregator.contentType,
-    routesView: async () => ({ workers: await routesViews() }),
+    routesView: async () => ({ workers: await routesViews(false) }),
+    // The dashboard sees what every worker knows (merged there); node probes and drains go from here.
+    snapshots: async () => (await routesViews(true)).map(parseSnapshot).filter((s): s is RouterSnapshot => s !== undefined),
+    mediaAdminToken: config.mediaAdminToken,
     health: () => ({ status: stopping ? 503 : 200, body: { status: stopping ? 'draining' : 'ok', workers: workers.size } }),
   })
+  const admin: Server = adminServer.server
   await new Promise<void>((resolve) => admin.listen(config.adminPort, config.adminHost, () => resolve()))
   logger.log('info', 'router listening', { port, adminPort: (admin.address() as AddressInfo).port, workers: config.workers, discovery: config.discoveryMode, namespace: config.namespace })
 

@@ -1,0 +1,94 @@
+// The admin dashboard's pure parts, table-driven with a fake clock: the
+// Prometheus text reader, counter rates over a sliding window, sessions
+// (lifetime, bound, cookie parsing) and the snapshot parser for IPC input.
+import t from 'tap'
+import { readSamples } from '../../router/src/admin/prom-text.js'
+import { RateWindow } from '../../router/src/admin/rates.js'
+import { SessionStore, csrfMatches, sessionCookie, sessionIdFromCookie } from '../../router/src/admin/sessions.js'
+import { parseSnapshot } from '../../router/src/admin/snapshot.js'
+import { RouterMetrics } from '../../router/src/admin/metrics.js'
+
+t.test('readSamples reads the router exposition', async (t) => {
+  const m = new RouterMetrics({ defaultMetrics: false })
+  m.observeRequest('services', 200, 0.01)
+  m.observeRequest('services', 502, 0.01)
+  m.observeRequest('media', 404, 0.01)
+  m.wsActive.labels('media').set(3)
+  const text = await m.registry.metrics()
+  const samples = readSamples(text, new Set(['router_http_requests_total', 'router_websockets_active']))
+  t.same(
+    samples.filter((s) => s.name === 'router_http_requests_total').map((s) => [s.labels['route'], s.labels['status_class'], s.value]).sort(),
+    [['media', '4xx', 1], ['services', '2xx', 1], ['services', '5xx', 1]],
+  )
+  t.same(samples.filter((s) => s.name === 'router_websockets_active').map((s) => [s.labels['route'], s.value]), [['media', 3]])
+  const odd = readSamples('x{a="q\\"uo\\\\te",b="n\\nl"} 1.5e3 1700000000\nx 2\nx{broken 3\nx +Inf\ny 4\n# x 5', new Set(['x']))
+  t.same(odd, [
+    { name: 'x', labels: { a: 'q"uo\\te', b: 'n\nl' }, value: 1500 },
+    { name: 'x', labels: {}, value: 2 },
+    { name: 'x', labels: {}, value: Infinity },
+  ], 'escapes, timestamps, unlabelled; a broken line and other names skipped')
+})
+
+t.test('RateWindow: rates over the window, counter resets, one reading', async (t) => {
+  let now = 0
+  const w = new RateWindow({ windowMs: 10_000, now: () => now })
+  t.same([...w.observe(new Map([['a', 100]]))], [['a', undefined]], 'one reading: no rate yet')
+  now = 1000
+  t.same([...w.observe(new Map([['a', 110], ['b', 5]]))], [['a', 10], ['b', 5]], 'a new key counted from 0')
+  now = 2000
+  t.same([...w.observe(new Map([['a', 130], ['b', 5]]))], [['a', 15], ['b', 2.5]], 'averaged since the oldest reading')
+  now = 12_500
+  t.same([...w.observe(new Map([['a', 230], ['b', 5]]))], [['a', 100 / 10.5], ['b', 0]], 'readings before the window dropped, the newest older one kept as base')
+  now = 13_500
+  t.same([...w.observe(new Map([['a', 7], ['b', 5]]))], [['a', 7 / 11.5], ['b', 0]], 'a counter that went down (restarted worker) counts from zero')
+})
+
+t.test('sessions: lifetime, bound, lookup, cookie', async (t) => {
+  let now = 1_000_000
+  const store = new SessionStore({ ttlMs: 60_000, max: 2, now: () => now })
+  const a = store.create()
+  t.match(a.id, /^[A-Za-z0-9_-]{43}$/)
+  t.not(a.id, a.csrf)
+  t.equal(store.get(a.id), a)
+  t.equal(store.get(`${a.id}x`), undefined)
+  t.equal(store.get(undefined), undefined)
+  now += 59_999
+  t.equal(store.get(a.id), a, 'alive until its lifetime ends')
+  now += 1
+  t.equal(store.get(a.id), undefined, 'then gone')
+  const b = store.create()
+  const c = store.create()
+  const d = store.create()
+  t.equal(store.get(b.id), undefined, 'over the bound the oldest goes')
+  t.ok(store.get(c.id) !== undefined && store.get(d.id) !== undefined)
+  store.delete(c.id)
+  t.equal(store.get(c.id), undefined)
+  t.ok(csrfMatches(d.csrf, d))
+  t.notOk(csrfMatches(c.csrf, d))
+  t.notOk(csrfMatches(undefined, d))
+  t.notOk(csrfMatches('', d))
+  t.equal(sessionIdFromCookie(`x=1; router_admin=${d.id}; y=2`), d.id)
+  t.equal(sessionIdFromCookie('router_admin=bad value'), undefined)
+  t.equal(sessionIdFromCookie(undefined), undefined)
+  t.equal(sessionCookie('abc', 3600, true), 'router_admin=abc; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=3600; Secure')
+})
+
+t.test('parseSnapshot keeps what it can read of a worker message', async (t) => {
+  t.equal(parseSnapshot(null), undefined)
+  t.equal(parseSnapshot({ pid: 1 }), undefined)
+  const s = parseSnapshot({
+    pid: 7, namespace: 'ns', discovery: 'dns', balancer: 'p2c', mediaService: 'media', serving: true,
+    routes: [{ name: 'media', format: '/media/<nodeId>/...' }, { noName: true }],
+    ejected: [{ endpoint: '10.0.0.1:80', untilMs: 5, ejections: 1 }, { endpoint: 3 }],
+    targets: [
+      { key: 'service:media', notFound: false, stale: false, ageMs: 3, endpoints: [{ id: 'n1', host: '10.0.0.1', port: 80, attributes: { status: 'ACTIVE', n: 5 }, inFlight: 2, ejected: false }, { id: 'bad' }] },
+      { key: 7, endpoints: [] },
+    ],
+  })
+  t.same(s, {
+    pid: 7, namespace: 'ns', discovery: 'dns', balancer: 'p2c', mediaService: 'media', serving: true,
+    routes: [{ name: 'media', format: '/media/<nodeId>/...' }],
+    ejected: [{ endpoint: '10.0.0.1:80', untilMs: 5, ejections: 1 }],
+    targets: [{ key: 'service:media', notFound: false, stale: false, ageMs: 3, endpoints: [{ id: 'n1', host: '10.0.0.1', port: 80, attributes: { status: 'ACTIVE' }, inFlight: 2, ejected: false }] }],
+  })
+})
