@@ -1,12 +1,16 @@
 // The admin dashboard's pure parts, table-driven with a fake clock: the
 // Prometheus text reader, counter rates over a sliding window, sessions
-// (lifetime, bound, cookie parsing) and the snapshot parser for IPC input.
+// (lifetime, bound, cookie parsing), the snapshot parser for IPC input, and
+// how the state merges snapshots (no double count of a node within a process).
 import t from 'tap'
 import { readSamples } from '../../router/src/admin/prom-text.js'
 import { RateWindow } from '../../router/src/admin/rates.js'
 import { SessionStore, csrfMatches, sessionCookie, sessionIdFromCookie } from '../../router/src/admin/sessions.js'
 import { parseSnapshot } from '../../router/src/admin/snapshot.js'
 import { RouterMetrics } from '../../router/src/admin/metrics.js'
+import { DashboardState } from '../../router/src/admin/dashboard-state.js'
+import { NodeAdmin } from '../../router/src/admin/node-admin.js'
+import type { RouterSnapshot } from '../../router/src/admin/snapshot.js'
 
 t.test('readSamples reads the router exposition', async (t) => {
   const m = new RouterMetrics({ defaultMetrics: false })
@@ -91,4 +95,28 @@ t.test('parseSnapshot keeps what it can read of a worker message', async (t) => 
     ejected: [{ endpoint: '10.0.0.1:80', untilMs: 5, ejections: 1 }],
     targets: [{ key: 'service:media', notFound: false, stale: false, ageMs: 3, endpoints: [{ id: 'n1', host: '10.0.0.1', port: 80, attributes: { status: 'ACTIVE' }, inFlight: 2, ejected: false }] }],
   })
+})
+
+t.test('DashboardState: a node in the media service and its own lookup counts once per process', async (t) => {
+  const nodes = new NodeAdmin({ token: undefined, timeoutMs: 500 })
+  t.teardown(() => nodes.close())
+  const endpoint = { id: 'n1', host: '127.0.0.1', port: 1, attributes: { status: 'ACTIVE', admin_port: '2' }, inFlight: 2, ejected: false }
+  const snap = (pid: number): RouterSnapshot => ({
+    pid, namespace: 'ns', discovery: 'static', balancer: 'p2c', mediaService: 'media', serving: true, routes: [{ name: 'media' }], ejected: [],
+    targets: [
+      { key: 'service:media', notFound: false, stale: false, ageMs: 1, endpoints: [endpoint] },
+      { key: 'instance:media/n1', notFound: false, stale: false, ageMs: 1, endpoints: [endpoint] },
+      { key: 'service:app', notFound: false, stale: false, ageMs: 1, endpoints: [{ ...endpoint, id: 'app-1', inFlight: 1 }] },
+    ],
+  })
+  let processes = 1
+  const state = new DashboardState({ snapshots: async () => Array.from({ length: processes }, (_, i) => snap(100 + i)), renderMetrics: async () => '', nodes })
+  const one = await state.view()
+  t.match(one.nodes, [{ id: 'n1', inFlight: 2, adminPort: 2, status: 'ACTIVE', statusSource: 'discovery', answering: false, drainable: false }], 'one process: its count')
+  t.match(one.deployments, [{ id: 'app', instances: 1, endpoints: [{ id: 'app-1', inFlight: 1 }] }])
+  processes = 2
+  const two = await state.view()
+  t.match(two.nodes, [{ id: 'n1', inFlight: 4 }], 'two workers: the sum of their counts')
+  t.match(two.deployments, [{ id: 'app', instances: 1, endpoints: [{ id: 'app-1', inFlight: 2 }] }], 'the same instance from two workers is one row')
+  t.equal(two.processes, 2)
 })

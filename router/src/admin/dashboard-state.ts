@@ -273,12 +273,23 @@ function first<T>(list: readonly T[]): T | undefined {
   return list[0]
 }
 
-/** Media node endpoints from every snapshot: the media service's answer and single-node lookups. */
+/**
+ * Media node endpoints from every snapshot: the media service's answer and
+ * single-node lookups. A node is in both within one process (with the same
+ * in-flight count): one entry per node per process, so summing over the
+ * result adds up processes only.
+ */
 function mediaEndpoints(snaps: readonly RouterSnapshot[]): SnapshotEndpoint[] {
   const out: SnapshotEndpoint[] = []
   for (const s of snaps) {
+    const seen = new Set<string>()
     for (const t of s.targets) {
-      if (t.key === `service:${s.mediaService}` || t.key.startsWith(`instance:${s.mediaService}/`)) out.push(...t.endpoints)
+      if (t.key !== `service:${s.mediaService}` && !t.key.startsWith(`instance:${s.mediaService}/`)) continue
+      for (const e of t.endpoints) {
+        if (seen.has(e.id)) continue
+        seen.add(e.id)
+        out.push(e)
+      }
     }
   }
   return out
