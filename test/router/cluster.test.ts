@@ -26,9 +26,9 @@ t.test('cluster mode', async (t) => {
   t.match(metrics, new RegExp(`router_http_requests_total\\{route="services",status_class="2xx"\\} ${N}\\b`), 'aggregated across workers')
   assertPromtoolAccepts(t, metrics, "the cluster primary's aggregated /metrics")
   const routes = await request(`http://127.0.0.1:${rp.adminPort}/admin/routes`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
-  const view = JSON.parse(await routes.body.text()) as { workers: Array<{ pid: number; targets: unknown[]; routeTable: { routes: Array<{ name: string }> } }> }
+  const view = JSON.parse(await routes.body.text()) as { workers: Array<{ pid: number; targets: unknown[]; routes: Array<{ name: string }> }> }
   t.equal(view.workers.length, 2, 'one view per worker')
-  for (const w of view.workers) t.same(w.routeTable.routes.map((r) => r.name), ['media', 'services'], 'each worker shows its route table')
+  for (const w of view.workers) t.same(w.routes.map((r) => r.name), ['media', 'services'], 'each worker shows its route table')
   t.equal(new Set(view.workers.map((w) => w.pid)).size, 2)
   const served = view.workers.filter((w) => w.targets.length > 0).length
   t.equal(served, 2, 'both workers served requests')
