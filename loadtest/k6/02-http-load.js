@@ -1,32 +1,32 @@
 // 02 HTTP load — Question: at the expected steady load, do requests through
 // /services/<id> stay within the latency and error SLOs? Ramps to VUS, holds
-// for DURATION, ramps down; VUs are spread over DEPLOYMENT_IDS.
+// for DURATION, ramps down (all scaled by SCALE); VUs are spread over
+// DEPLOYMENT_IDS.
 
 import http from 'k6/http'
 import { check, sleep } from 'k6'
-import { VUS, DURATION, SLO, serviceUrl } from './lib/config.js'
-import { rampHold } from './lib/stages.js'
-import { requireHealthy } from './lib/health.js'
+import { readConfig, serviceUrl } from './lib/config.js'
+import { standardSetup } from './lib/targets.js'
+import { httpLoadPlan } from './lib/plans.js'
+import { httpLoadThresholds } from './lib/thresholds.js'
+
+const CFG = readConfig(__ENV)
+const PLAN = httpLoadPlan(CFG)
 
 export const options = {
   scenarios: {
-    services: { executor: 'ramping-vus', startVUs: 0, stages: rampHold(VUS, DURATION), gracefulRampDown: '10s' },
+    services: { executor: 'ramping-vus', startVUs: 0, stages: PLAN.stages, gracefulRampDown: PLAN.gracefulRampDown },
   },
-  thresholds: {
-    // SLO: fewer than 1% of requests fail (status >= 400 or transport error).
-    'http_req_failed{name:services}': [{ threshold: 'rate<' + SLO.httpErrorRate, abortOnFail: true, delayAbortEval: '30s' }],
-    // SLO: p95 and p99 latency through the router.
-    'http_req_duration{name:services}': ['p(95)<' + SLO.httpP95Ms, 'p(99)<' + SLO.httpP99Ms],
-    checks: ['rate>0.99'],
-  },
+  thresholds: httpLoadThresholds(CFG),
 }
 
 export function setup() {
-  return requireHealthy()
+  return standardSetup(CFG, { deployments: true, nodes: false })
 }
 
-export default function () {
-  const res = http.get(serviceUrl(__VU), { tags: { name: 'services' } })
+/** @param {import('./lib/targets.js').SetupData} data */
+export default function (data) {
+  const res = http.get(serviceUrl(CFG, data.deployments, __VU), { tags: { name: 'services' } })
   check(res, { 'status is 2xx': function (r) { return r.status >= 200 && r.status < 300 } })
   sleep(0.1)
 }

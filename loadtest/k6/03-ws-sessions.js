@@ -1,43 +1,36 @@
 // 03 WebSocket sessions — Question: can WS_VUS clients hold media sessions
 // through the router while exchanging WS_MSG_RATE messages/s each, with fast
-// handshakes and round trips? Each iteration joins a session of WS_PEERS
-// clients on /media/<nodeId>/ws/<session>?echo=1, sends at a fixed rate,
-// holds WS_HOLD_S seconds, then closes.
+// handshakes and round trips, and no echo lost? Each iteration joins a session
+// of WS_PEERS clients on /media/<nodeId>/ws/<session>?echo=1, sends at a fixed
+// rate, holds WS_HOLD_S seconds, then closes. Ramp, DURATION and holds scale
+// with SCALE. Nothing is sent in the last WS_ECHO_GRACE_MS of a session, so a
+// closing client never counts its own last message as lost.
 
-import { WS_VUS, WS_PEERS, WS_HOLD_S, DURATION, NODE_IDS, SLO } from './lib/config.js'
-import { requireHealthy } from './lib/health.js'
+import { readConfig } from './lib/config.js'
+import { standardSetup } from './lib/targets.js'
 import { runSession } from './lib/session.js'
-import { rampHold } from './lib/stages.js'
+import { wsSessionsPlan } from './lib/plans.js'
+import { wsSessionsThresholds } from './lib/thresholds.js'
+
+const CFG = readConfig(__ENV)
+const PLAN = wsSessionsPlan(CFG)
 
 export const options = {
   scenarios: {
-    sessions: {
-      executor: 'ramping-vus',
-      startVUs: 0,
-      stages: rampHold(WS_VUS, DURATION),
-      // Let a session opened during ramp-down finish its hold time.
-      gracefulRampDown: WS_HOLD_S + 10 + 's',
-    },
+    // Let a session opened during ramp-down finish its hold time.
+    sessions: { executor: 'ramping-vus', startVUs: 0, stages: PLAN.stages, gracefulRampDown: PLAN.gracefulRampDown },
   },
-  thresholds: {
-    // SLO: at most 1% of sessions fail to open or are cut before their hold time.
-    ws_session_failed: ['rate<' + SLO.wsSessionErrorRate],
-    // SLO: the upgrade through the router completes quickly.
-    ws_connecting: ['p(95)<' + SLO.wsConnectP95Ms],
-    // SLO: message round trip (client → router → media node → back).
-    ws_rtt: ['p(95)<' + SLO.wsRttP95Ms, 'p(99)<' + SLO.wsRttP99Ms],
-    ws_lost_messages: ['count<100'],
-  },
+  thresholds: wsSessionsThresholds(CFG),
 }
 
 export function setup() {
-  return requireHealthy()
+  return standardSetup(CFG, { deployments: false, nodes: true })
 }
 
-export default function () {
+/** @param {import('./lib/targets.js').SetupData} data */
+export default function (data) {
   // VUs 1..WS_PEERS share a session, the next WS_PEERS the next one, and so on.
-  const group = Math.floor((__VU - 1) / WS_PEERS)
-  const node = NODE_IDS[group % NODE_IDS.length]
-  const session = 'lt-' + group + '-' + __ITER
-  runSession(node, session, 'vu' + __VU + '-' + __ITER, { node: node })
+  const group = Math.floor((__VU - 1) / CFG.wsPeers)
+  const node = data.nodes[group % data.nodes.length]
+  runSession(CFG, { nodeId: node, sessionId: 'lt-' + group + '-' + __ITER, clientId: 'vu' + __VU + '-' + __ITER, holdS: CFG.wsHoldS, msgRate: CFG.wsMsgRate }, { node: node })
 }

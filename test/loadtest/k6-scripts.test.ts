@@ -1,7 +1,9 @@
 // Static checks of the k6 scripts in loadtest/k6 (k6 itself is not installed
 // here): they type-check against @types/k6, import only k6 modules and ./lib,
-// avoid syntax older k6 (0.49) cannot run, and each numbered scenario has SLO
-// thresholds, a default function and a setup() that gates on GET /health.
+// avoid syntax older k6 (0.49) cannot run, and each numbered scenario takes its
+// thresholds from lib/thresholds.js (judged on empty summaries in
+// k6-lib.test.ts), has a default function and a setup() that gates on GET
+// /health and resolves ids through lib/targets.js.
 
 import t from 'tap'
 import ts from 'typescript'
@@ -71,7 +73,7 @@ t.test('the scenario set is complete', async (t) => {
   for (const topic of ['smoke', 'http', 'ws', 'spike', 'drain']) {
     t.ok(scripts.some((s) => s.includes(topic)), `a scenario about ${topic}`)
   }
-  t.ok(libs.includes('config.js') && libs.includes('stages.js'), 'lib/config.js and lib/stages.js exist')
+  for (const lib of ['config.js', 'stages.js', 'thresholds.js', 'verdict.js', 'session-core.js', 'targets.js']) t.ok(libs.includes(lib), `lib/${lib} exists`)
 })
 
 t.test('scripts type-check against @types/k6 (checkJs)', async (t) => {
@@ -113,11 +115,34 @@ t.test('the syntax scan finds real uses and ignores strings and comments', async
   t.same(forbiddenSyntax(fine), [], 'strings, comments, array and call spreads are fine')
 })
 
-t.test('each numbered scenario: header question, SLO thresholds, default function, health-gated setup', async (t) => {
-  const health = readFileSync(join(libDir, 'health.js'), 'utf8')
-  t.match(health, /\/health/, 'lib/health.js requests /health')
-  t.match(health, /status === 200/, 'lib/health.js requires a 200')
-  t.match(health, /fail\(/, 'lib/health.js fails the test otherwise')
+/** Every identifier used in the code (comments and strings excluded). */
+function identifiers(sf: ts.SourceFile): string[] {
+  const out: string[] = []
+  const visit = (n: ts.Node): void => {
+    if (ts.isIdentifier(n)) out.push(n.text)
+    ts.forEachChild(n, visit)
+  }
+  visit(sf)
+  return out
+}
+
+/** Pure lib modules (imported by the tap tests under Node) must not import k6. */
+const PURE = ['config.js', 'duration.js', 'stages.js', 'thresholds.js', 'verdict.js', 'session-core.js', 'router-api.js', 'plans.js']
+
+t.test('pure lib modules import no k6 module (the tap tests run them under Node)', async (t) => {
+  for (const name of PURE) {
+    const specs = importsOf(parse(join(libDir, name)))
+    t.same(specs.filter((s) => s === 'k6' || s.startsWith('k6/')), [], `lib/${name}`)
+    t.same(identifiers(parse(join(libDir, name))).filter((n) => /^__(ENV|VU|ITER)$/.test(n)), [], `lib/${name} reads no k6 global`)
+  }
+})
+
+t.test('each numbered scenario: header question, thresholds from lib/thresholds.js, default function, health-gated setup', async (t) => {
+  const targets = readFileSync(join(libDir, 'targets.js'), 'utf8')
+  t.match(targets, /\/health/, 'lib/targets.js requests /health')
+  t.match(targets, /status === 200/, 'lib/targets.js requires a 200')
+  t.match(targets, /fail\(/, 'lib/targets.js fails the test otherwise')
+  const thresholdsLib = readFileSync(join(libDir, 'thresholds.js'), 'utf8')
 
   for (const name of scripts) {
     t.test(name, async (t) => {
@@ -126,7 +151,7 @@ t.test('each numbered scenario: header question, SLO thresholds, default functio
       t.match(text.slice(0, 400), /^\/\/ \d{2} [^\n]*\n?(\/\/[^\n]*\n)*/, 'starts with a header comment')
       t.match(text.slice(0, 600), /Question:/, 'header says which question it answers')
 
-      let thresholds: ts.ObjectLiteralExpression | undefined
+      let thresholdsCall: string | undefined
       let hasDefault = false
       let setupBody: ts.Block | undefined
       for (const st of sf.statements) {
@@ -134,8 +159,8 @@ t.test('each numbered scenario: header question, SLO thresholds, default functio
           for (const d of st.declarationList.declarations) {
             if (ts.isIdentifier(d.name) && d.name.text === 'options' && d.initializer !== undefined && ts.isObjectLiteralExpression(d.initializer)) {
               for (const p of d.initializer.properties) {
-                if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === 'thresholds' && ts.isObjectLiteralExpression(p.initializer)) {
-                  thresholds = p.initializer
+                if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === 'thresholds' && ts.isCallExpression(p.initializer) && ts.isIdentifier(p.initializer.expression)) {
+                  thresholdsCall = p.initializer.expression.text
                 }
               }
             }
@@ -145,15 +170,15 @@ t.test('each numbered scenario: header question, SLO thresholds, default functio
         if (ts.isExportAssignment(st) && !st.isExportEquals) hasDefault = true
         if (ts.isFunctionDeclaration(st) && hasExportModifier(st) && st.name?.text === 'setup') setupBody = st.body
       }
-      t.ok(thresholds !== undefined, 'exports options with a thresholds object')
-      t.ok(thresholds !== undefined && thresholds.properties.length > 0, 'at least one threshold')
+      t.ok(thresholdsCall !== undefined, 'options.thresholds is a call of a lib/thresholds.js function')
+      const expected = new RegExp(`'${name.replace('.', '\\.')}': (\\w+)`).exec(thresholdsLib)?.[1]
+      t.equal(thresholdsCall, expected, `thresholds come from THRESHOLDS_BY_SCRIPT['${name}'] (the function the tests judge)`)
+      t.ok(importsOf(sf).includes('./lib/thresholds.js'), 'imports ./lib/thresholds.js')
       t.ok(hasDefault, 'exports a default function')
       t.ok(setupBody !== undefined, 'exports setup()')
-      const setupText = setupBody?.getText(sf) ?? ''
-      t.ok(/requireHealthy\(\)/.test(setupText) || /\/health/.test(setupText), 'setup() checks /health')
-      if (/requireHealthy/.test(setupText)) {
-        t.ok(importsOf(sf).includes('./lib/health.js'), 'requireHealthy comes from ./lib/health.js')
-      }
+      t.match(setupBody?.getText(sf) ?? '', /standardSetup\(CFG/, 'setup() runs the health gate and id checks (lib/targets.js)')
+      t.ok(importsOf(sf).includes('./lib/targets.js'), 'standardSetup comes from ./lib/targets.js')
+      t.notMatch(text, /__ENV\.[A-Z]/, 'settings only through readConfig(__ENV)')
     })
   }
 })

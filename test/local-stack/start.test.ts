@@ -16,7 +16,7 @@ import { parseStartOptions } from '../../infra/local/src/start-options.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const START = join(ROOT, 'dist/infra/local/src/start.js')
-const BASE_ENV = { PATH: process.env.PATH ?? '', PORT: '0', ADMIN_PORT: '0', EMULATOR_API_PORT: '0', EMULATOR_DNS_PORT: '0' }
+const BASE_ENV = { PATH: process.env.PATH ?? '', PORT: '0', ADMIN_PORT: '0', EMULATOR_API_PORT: '0', EMULATOR_DNS_PORT: '0', MEDIA_ADMIN_PORT: '0' }
 
 interface Ready {
   routerUrl: string
@@ -119,8 +119,8 @@ t.test('bad input exits 1 naming the problem, before anything listens', async (t
 })
 
 t.test('npm start options: --stack, STACK_FILE, emulator ports fixed by default', async (t) => {
-  t.same(parseStartOptions([], {}), { stackFile: undefined, emulatorApiPort: 9600, emulatorDnsPort: 9653, help: false })
-  t.same(parseStartOptions(['--stack', 'a.json'], { STACK_FILE: 'b.json', EMULATOR_API_PORT: '0', EMULATOR_DNS_PORT: '5353' }), { stackFile: 'a.json', emulatorApiPort: 0, emulatorDnsPort: 5353, help: false })
+  t.same(parseStartOptions([], {}), { stackFile: undefined, emulatorApiPort: 9600, emulatorDnsPort: 9653, mediaAdminPort: 9101, help: false })
+  t.same(parseStartOptions(['--stack', 'a.json'], { STACK_FILE: 'b.json', EMULATOR_API_PORT: '0', EMULATOR_DNS_PORT: '5353' }), { stackFile: 'a.json', emulatorApiPort: 0, emulatorDnsPort: 5353, mediaAdminPort: 9101, help: false })
   t.equal(parseStartOptions(['--stack=c.json'], {}).stackFile, 'c.json')
   t.equal(parseStartOptions([], { STACK_FILE: 'b.json' }).stackFile, 'b.json')
   t.equal(parseStartOptions(['-h'], {}).help, true)

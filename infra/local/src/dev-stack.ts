@@ -36,6 +36,8 @@ export interface DevStackOptions {
   readonly deployments?: Readonly<Record<string, number>>
   /** Built-in media nodes (default node-1, node-2). */
   readonly mediaNodes?: readonly string[]
+  /** Admin listener of the first media node (POST /admin/drain, GET /status); the next node gets the next port. Default 0 (ephemeral). */
+  readonly mediaAdminPort?: number
   /** Suppress component logs (the load runner wants a clean terminal). */
   readonly quiet?: boolean
   /**
@@ -113,13 +115,14 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     const nodeAdminToken = options.nodeAdminToken ?? adminToken
     const nodes: MediaNode[] = []
     const nodeIds = [...new Set([...(extra.demo ? (options.mediaNodes ?? ['node-1', 'node-2']) : []), ...extra.mediaNodes])]
-    for (const nodeId of nodeIds) {
+    const adminBase = options.mediaAdminPort ?? 0
+    for (const [i, nodeId] of nodeIds.entries()) {
       const node = await startMediaNode({
         nodeId,
         host: '127.0.0.1',
         port: 0,
         registration: { endpoint: emulator.apiEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, namespaceName: namespace, serviceName: 'media', advertiseIpv4: '127.0.0.1' },
-        admin: { port: 0, host: '127.0.0.1', token: nodeAdminToken },
+        admin: { port: adminBase === 0 ? 0 : adminBase + i, host: '127.0.0.1', token: nodeAdminToken },
         log: (e) => print({ component: 'media-node', ...e }),
       })
       nodes.push(node)

@@ -10,6 +10,8 @@ export interface StartOptions {
   readonly stackFile: string | undefined
   readonly emulatorApiPort: number
   readonly emulatorDnsPort: number
+  /** node-1's admin listener; the next nodes on the next ports (MEDIA_ADMIN_PORT, 9101; 0 = any). */
+  readonly mediaAdminPort: number
   readonly help: boolean
 }
 
@@ -49,6 +51,7 @@ export function parseStartOptions(argv: readonly string[], env: Readonly<Record<
     stackFile,
     emulatorApiPort: port(env, 'EMULATOR_API_PORT', DEFAULT_API_PORT),
     emulatorDnsPort: port(env, 'EMULATOR_DNS_PORT', DEFAULT_DNS_PORT),
+    mediaAdminPort: port(env, 'MEDIA_ADMIN_PORT', 9101),
     help,
   }
 }

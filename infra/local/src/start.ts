@@ -3,6 +3,7 @@
 // Options: `--stack <file>` / STACK_FILE (stack-file.ts), EMULATOR_API_PORT
 // (9600), EMULATOR_DNS_PORT (9653); every router variable passes through to
 // the router (router-env.ts), e.g. DISCOVERY_MODE=cloudmap or PORT.
+// MEDIA_ADMIN_PORT (9101): node-1's admin listener, node-2 on the next port (same token).
 
 import { readFileSync } from 'node:fs'
 import { startDevStack } from './dev-stack.js'
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     emulatorDnsPort: options.emulatorDnsPort,
     routerEnv,
     ...(stackFile !== undefined ? { stackFile } : {}),
+    mediaAdminPort: options.mediaAdminPort,
   })
   const u = stack.routerUrl
   const env = stack.routerEnv
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     `  Media nodes   ${stack.mediaNodes.join(', ') || '(none)'}`,
     ...(stack.services.length > 0 ? [`  Your services ${stack.services.map((s) => `${s.service}/${s.id} (${s.host}:${s.port})`).join(', ')}`] : []),
     `  Router vars   ${passed.length > 0 ? `passed through: ${passed.join(', ')}` : 'none set; any router variable (README) passes through'}`,
+    `  Node admin    ${stack.mediaNodes.map((n, i) => `${n} ${stack.mediaNodeAdminUrls[i] ?? '?'}`).join(', ')}   (POST /admin/drain, GET /status; same bearer token)`,
     '',
     '  Try:',
     `    curl -s ${u}/services/${dep ?? 'hello'}/anything?x=1        # repeat it: hello-1 and hello-2 both answer`,

@@ -1,27 +1,45 @@
 // Shared configuration for every k6 scenario: where the router is, which
-// deployments and media nodes to hit, how much load, and the SLO limits.
-// Everything comes from environment variables (k6 run -e NAME=value ...).
+// deployments and media nodes to hit, how much load, how long (SCALE), how to
+// drain, and the SLO limits. readConfig(env) is pure (scripts pass __ENV; the
+// tap tests pass plain objects), so every default and error is testable.
 // Written for k6 0.49+: no optional chaining, no ??, no object spread.
 
+import { parseDurationS, scaleSeconds } from './duration.js'
+
+/** What `npm start` serves (infra/local/src/start.ts, dev-stack.ts). */
+export const LOCAL_STACK = {
+  baseUrl: 'http://127.0.0.1:8080',
+  deployments: ['hello', 'echo'],
+  mediaNodes: ['node-1', 'node-2'],
+  /** Media node admin ports: node-1 on 9101, node-2 on 9102 (MEDIA_ADMIN_PORT). */
+  mediaAdminBasePort: 9101,
+  adminToken: 'local-admin-token-change-me',
+}
+
 /**
- * Reads a string from __ENV with a default.
+ * @typedef {{ [name: string]: string | undefined }} Env
+ */
+
+/**
+ * @param {Env} env
  * @param {string} name
  * @param {string} fallback
  * @returns {string}
  */
-export function envString(name, fallback) {
-  const v = __ENV[name]
+export function envString(env, name, fallback) {
+  const v = env[name]
   return v === undefined || v === '' ? fallback : v
 }
 
 /**
- * Reads a positive number from __ENV; throws (aborting the test) on garbage.
+ * A non-negative number; throws (aborting the test) on garbage.
+ * @param {Env} env
  * @param {string} name
  * @param {number} fallback
  * @returns {number}
  */
-export function envNumber(name, fallback) {
-  const v = __ENV[name]
+export function envNumber(env, name, fallback) {
+  const v = env[name]
   if (v === undefined || v === '') return fallback
   const n = Number(v)
   if (!isFinite(n) || n < 0) throw new Error(name + ' must be a non-negative number, got "' + v + '"')
@@ -29,92 +47,154 @@ export function envNumber(name, fallback) {
 }
 
 /**
- * Reads a comma-separated list from __ENV.
+ * A comma-separated list.
+ * @param {Env} env
  * @param {string} name
- * @param {string} fallback
+ * @param {string[]} fallback
  * @returns {string[]}
  */
-export function envList(name, fallback) {
-  return envString(name, fallback)
-    .split(',')
-    .map(function (s) { return s.trim() })
-    .filter(function (s) { return s !== '' })
+export function envList(env, name, fallback) {
+  const v = env[name]
+  if (v === undefined || v === '') return fallback
+  return v.split(',').map(function (s) { return s.trim() }).filter(function (s) { return s !== '' })
 }
 
-/** Router base URL, e.g. https://edge.example.com (no trailing slash). */
-export const BASE_URL = envString('BASE_URL', 'http://127.0.0.1:8080').replace(/\/+$/, '')
-/** Same host with ws:// or wss://. */
-export const WS_BASE_URL = BASE_URL.replace(/^http/, 'ws')
-
-/** Deployment ids reachable at /services/<id>/...; VUs spread over them. */
-export const DEPLOYMENT_IDS = envList('DEPLOYMENT_IDS', envString('DEPLOYMENT_ID', 'demo'))
-/** Path requested under /services/<id> (starts with /). */
-export const SERVICE_PATH = envString('SERVICE_PATH', '/')
-/** Media node ids reachable at /media/<nodeId>/ws/<session>. */
-export const NODE_IDS = envList('NODE_IDS', envString('NODE_ID', 'media-1'))
-
-/** Virtual users for load scenarios. */
-export const VUS = envNumber('VUS', 20)
-/** Steady-state duration (k6 duration string). */
-export const DURATION = envString('DURATION', '2m')
-
-/** WebSocket clients (VUs) holding sessions. */
-export const WS_VUS = envNumber('WS_VUS', 50)
-/** Clients per session: each message is relayed to the other members. */
-export const WS_PEERS = Math.max(1, Math.floor(envNumber('WS_PEERS', 2)))
-/** Messages each client sends per second. */
-export const WS_MSG_RATE = envNumber('WS_MSG_RATE', 2)
-/** How long each client holds its session, seconds. */
-export const WS_HOLD_S = envNumber('WS_HOLD_S', 30)
-/** Payload bytes per message (padding added to the JSON envelope). */
-export const WS_PAYLOAD_BYTES = Math.floor(envNumber('WS_PAYLOAD_BYTES', 64))
-
-/** Peak VUs for the spike scenario. */
-export const SPIKE_VUS = envNumber('SPIKE_VUS', 200)
-
-/** Drain scenario: node to drain, URL to POST to start draining, and when (seconds after start). */
-export const DRAIN_NODE_ID = envString('DRAIN_NODE_ID', NODE_IDS[0] || 'media-1')
-export const DRAIN_URL = envString('DRAIN_URL', '')
-export const DRAIN_TOKEN = envString('DRAIN_TOKEN', '')
-export const DRAIN_AT_S = envNumber('DRAIN_AT_S', 20)
-
 /**
- * Service-level objectives. Every scenario writes its thresholds from these,
- * so one place says what "good" means. Override with SLO_* variables.
+ * A duration in seconds given as a k6 duration string ("2m") or seconds ("90").
+ * @param {Env} env
+ * @param {string} name
+ * @param {number} fallbackS
+ * @returns {number}
  */
-export const SLO = {
-  /** Share of failed HTTP requests (status >= 400 or transport error). */
-  httpErrorRate: envNumber('SLO_HTTP_ERROR_RATE', 0.01),
-  httpP95Ms: envNumber('SLO_HTTP_P95_MS', 300),
-  httpP99Ms: envNumber('SLO_HTTP_P99_MS', 800),
-  /** WebSocket handshake (TCP + TLS + upgrade) through the router. */
-  wsConnectP95Ms: envNumber('SLO_WS_CONNECT_P95_MS', 500),
-  /** Echo round trip: send → same message back on the same socket. */
-  wsRttP95Ms: envNumber('SLO_WS_RTT_P95_MS', 150),
-  wsRttP99Ms: envNumber('SLO_WS_RTT_P99_MS', 400),
-  /** Share of sessions that fail to open or end before their hold time. */
-  wsSessionErrorRate: envNumber('SLO_WS_SESSION_ERROR_RATE', 0.01),
-  /** Spike: errors allowed while the spike is on. */
-  spikeErrorRate: envNumber('SLO_SPIKE_ERROR_RATE', 0.05),
+export function envDurationS(env, name, fallbackS) {
+  const v = env[name]
+  if (v === undefined || v === '') return fallbackS
+  try {
+    return parseDurationS(v)
+  } catch (e) {
+    throw new Error(name + ': ' + String(e instanceof Error ? e.message : e))
+  }
 }
 
 /**
- * URL of a service request for the n-th VU (spreads VUs over deployments).
- * @param {number} vu
- * @returns {string}
+ * @typedef {Object} Slo
+ * @property {number} httpErrorRate share of failed HTTP requests (status >= 400 or transport error)
+ * @property {number} httpP95Ms
+ * @property {number} httpP99Ms
+ * @property {number} wsConnectP95Ms WebSocket handshake through the router
+ * @property {number} wsRttP95Ms echo round trip
+ * @property {number} wsRttP99Ms
+ * @property {number} wsSessionErrorRate sessions that fail to open or are cut before their hold time
+ * @property {number} wsLostRate share of sent messages whose echo never came back
+ * @property {number} spikeErrorRate errors allowed while the spike is on
  */
-export function serviceUrl(vu) {
-  const id = DEPLOYMENT_IDS[vu % DEPLOYMENT_IDS.length]
-  return BASE_URL + '/services/' + id + SERVICE_PATH
+
+/**
+ * @typedef {Object} Config
+ * @property {string} baseUrl router URL, no trailing slash
+ * @property {string} wsBaseUrl same host, ws:// or wss://
+ * @property {boolean} local true when BASE_URL was not given (the `npm start` stack)
+ * @property {string[]} deploymentIds [] when not given for a deployed router (setup() then fails and says how to list them)
+ * @property {string} servicePath
+ * @property {string[]} nodeIds [] = discover through /media/allocate in setup()
+ * @property {number} allocateProbes /media/allocate calls made to discover nodes
+ * @property {number} scale every duration is multiplied by it
+ * @property {number} vus
+ * @property {number} durationS steady-state hold of 02 and 03 (scaled)
+ * @property {number} spikeVus
+ * @property {number} wsVus
+ * @property {number} wsPeers
+ * @property {number} wsMsgRate
+ * @property {number} wsHoldS session hold (scaled)
+ * @property {number} wsPayloadBytes
+ * @property {number} wsEchoGraceMs no message is sent this close to the end of a session, and a missing echo younger than this at close is not "lost"
+ * @property {number} smokeHoldS
+ * @property {string} drainNodeId '' = the first node
+ * @property {string} drainAdminUrl the drained node's admin listener, e.g. http://127.0.0.1:9101
+ * @property {string} drainToken the media node's ADMIN_TOKEN
+ * @property {number} drainAtS (scaled)
+ * @property {number} drainSettleS sessions started this soon after the drain are not judged on where they landed (scaled)
+ * @property {number} drainObserveS how long the drain scenario waits for the node to report DRAINING
+ * @property {Slo} slo
+ */
+
+/**
+ * Reads every setting from `env` (k6's __ENV). Throws with the variable's name on bad input.
+ * @param {Env} env
+ * @returns {Config}
+ */
+export function readConfig(env) {
+  if (envString(env, 'DRAIN_URL', '') !== '') {
+    throw new Error('DRAIN_URL is gone: it POSTed {"nodeId"} to an endpoint nothing serves. Set DRAIN_ADMIN_URL to the media node\'s own admin listener ' +
+      '(e.g. http://127.0.0.1:9101 for node-1 of `npm start`) and DRAIN_TOKEN to its ADMIN_TOKEN; see loadtest/README.md')
+  }
+  const given = envString(env, 'BASE_URL', '')
+  const baseUrl = (given === '' ? LOCAL_STACK.baseUrl : given).replace(/\/+$/, '')
+  if (!/^https?:\/\/[^/]+/.test(baseUrl)) throw new Error('BASE_URL must be an http:// or https:// URL, got "' + given + '"')
+  const local = given === ''
+  const scale = envNumber(env, 'SCALE', 1)
+  if (scale <= 0) throw new Error('SCALE must be > 0, got "' + env.SCALE + '"')
+  const servicePath = envString(env, 'SERVICE_PATH', '/')
+  if (servicePath.charAt(0) !== '/') throw new Error('SERVICE_PATH must start with /, got "' + servicePath + '"')
+  const wsHoldS = scaleSeconds(envDurationS(env, 'WS_HOLD_S', 30), scale)
+  const drainToken = envString(env, 'DRAIN_TOKEN', local ? LOCAL_STACK.adminToken : '')
+  return {
+    baseUrl: baseUrl,
+    wsBaseUrl: baseUrl.replace(/^http/, 'ws'),
+    local: local,
+    deploymentIds: envList(env, 'DEPLOYMENT_IDS', envList(env, 'DEPLOYMENT_ID', local ? LOCAL_STACK.deployments : [])),
+    servicePath: servicePath,
+    nodeIds: envList(env, 'NODE_IDS', envList(env, 'NODE_ID', [])),
+    allocateProbes: Math.max(1, Math.floor(envNumber(env, 'ALLOCATE_PROBES', 8))),
+    scale: scale,
+    vus: Math.max(1, Math.floor(envNumber(env, 'VUS', 20))),
+    durationS: scaleSeconds(envDurationS(env, 'DURATION', 120), scale),
+    spikeVus: Math.max(1, Math.floor(envNumber(env, 'SPIKE_VUS', 200))),
+    wsVus: Math.max(1, Math.floor(envNumber(env, 'WS_VUS', 50))),
+    wsPeers: Math.max(1, Math.floor(envNumber(env, 'WS_PEERS', 2))),
+    wsMsgRate: envNumber(env, 'WS_MSG_RATE', 2),
+    wsHoldS: wsHoldS,
+    wsPayloadBytes: Math.floor(envNumber(env, 'WS_PAYLOAD_BYTES', 64)),
+    wsEchoGraceMs: Math.min(envNumber(env, 'WS_ECHO_GRACE_MS', 1000), (wsHoldS * 1000) / 2),
+    smokeHoldS: envDurationS(env, 'SMOKE_HOLD_S', 2),
+    drainNodeId: envString(env, 'DRAIN_NODE_ID', ''),
+    drainAdminUrl: envString(env, 'DRAIN_ADMIN_URL', '').replace(/\/+$/, ''),
+    drainToken: drainToken,
+    drainAtS: scaleSeconds(envDurationS(env, 'DRAIN_AT_S', 20), scale),
+    drainSettleS: scaleSeconds(envDurationS(env, 'DRAIN_SETTLE_S', 5), scale),
+    drainObserveS: envDurationS(env, 'DRAIN_OBSERVE_S', 15),
+    slo: {
+      httpErrorRate: envNumber(env, 'SLO_HTTP_ERROR_RATE', 0.01),
+      httpP95Ms: envNumber(env, 'SLO_HTTP_P95_MS', 300),
+      httpP99Ms: envNumber(env, 'SLO_HTTP_P99_MS', 800),
+      wsConnectP95Ms: envNumber(env, 'SLO_WS_CONNECT_P95_MS', 500),
+      wsRttP95Ms: envNumber(env, 'SLO_WS_RTT_P95_MS', 150),
+      wsRttP99Ms: envNumber(env, 'SLO_WS_RTT_P99_MS', 400),
+      wsSessionErrorRate: envNumber(env, 'SLO_WS_SESSION_ERROR_RATE', 0.01),
+      wsLostRate: envNumber(env, 'SLO_WS_LOST_RATE', 0.001),
+      spikeErrorRate: envNumber(env, 'SLO_SPIKE_ERROR_RATE', 0.05),
+    },
+  }
 }
 
 /**
- * WebSocket URL of a media session, echo enabled so the sender gets its own
- * messages back (round trip measurement).
+ * WebSocket URL of a media session, echo on so the sender gets its own messages back.
+ * @param {Config} cfg
  * @param {string} nodeId
  * @param {string} sessionId
  * @returns {string}
  */
-export function mediaUrl(nodeId, sessionId) {
-  return WS_BASE_URL + '/media/' + nodeId + '/ws/' + sessionId + '?echo=1'
+export function mediaUrl(cfg, nodeId, sessionId) {
+  return cfg.wsBaseUrl + '/media/' + nodeId + '/ws/' + sessionId + '?echo=1'
+}
+
+/**
+ * URL of the service request for the n-th VU (spreads VUs over deployments).
+ * @param {Config} cfg
+ * @param {string[]} deployments
+ * @param {number} vu
+ * @returns {string}
+ */
+export function serviceUrl(cfg, deployments, vu) {
+  return cfg.baseUrl + '/services/' + deployments[vu % deployments.length] + cfg.servicePath
 }

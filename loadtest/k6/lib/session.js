@@ -1,86 +1,78 @@
-// One media WebSocket session as a k6 VU sees it: connect through the router,
-// send messages at a fixed rate, measure the echo round trip, hold, close.
-// Shared by the WebSocket and drain scenarios.
+// One media WebSocket session as a k6 VU runs it: k6/ws wired to the
+// library-free logic in session-core.js, and the metrics every WebSocket
+// scenario's thresholds rely on (thresholds.js).
 
 import ws from 'k6/ws'
 import { check } from 'k6'
 import { Counter, Rate, Trend } from 'k6/metrics'
-import { WS_MSG_RATE, WS_HOLD_S, WS_PAYLOAD_BYTES, mediaUrl } from './config.js'
+import { createSession } from './session-core.js'
+import { mediaUrl } from './config.js'
 
 /** Echo round trip (send → own message back), ms. */
 export const wsRtt = new Trend('ws_rtt', true)
+/** Echoes received: the guard that makes ws_rtt thresholds fail when nothing came back. */
+export const wsEchoes = new Counter('ws_echoes')
+/** Sessions attempted: the guard of ws_session_failed. */
+export const wsSessions = new Counter('ws_sessions')
 /** 1 when a session failed to open or was closed by the far end before its hold time. */
 export const wsSessionFailed = new Rate('ws_session_failed')
+/** Per message sent: 1 when its echo never came back (at least the grace time before the close). */
+export const wsMessageLost = new Rate('ws_message_lost')
+/** Lost messages (informational; the threshold is on the rate). */
+export const wsLost = new Counter('ws_lost_messages')
+/** Missing echoes of messages younger than the grace time when the far end cut the session (not judged). */
+export const wsUnanswered = new Counter('ws_unanswered_at_close')
 /** Messages relayed from other session members. */
 export const wsRelayed = new Counter('ws_relayed_messages')
-/** Echoes that never came back before the session ended. */
-export const wsLost = new Counter('ws_lost_messages')
-
-const PADDING = new Array(WS_PAYLOAD_BYTES + 1).join('x')
 
 /**
- * Runs one session and records metrics.
- * @param {string} nodeId media node
- * @param {string} sessionId session shared by the peers
- * @param {string} clientId unique per VU iteration, to tell own echoes from relays
- * @param {{ [name: string]: string }} tags extra metric tags
- * @returns {{ opened: boolean, closedEarly: boolean, closeCode: number }}
+ * Runs one session and records its metrics with `tags`.
+ * @param {import('./config.js').Config} cfg
+ * @param {{ nodeId: string, sessionId: string, clientId: string, holdS: number, msgRate: number }} spec
+ * @param {{ [name: string]: string }} tags
+ * @returns {import('./session-core.js').SessionResult & { status: number, startedAt: number }}
  */
-export function runSession(nodeId, sessionId, clientId, tags) {
-  const url = mediaUrl(nodeId, sessionId)
-  const holdMs = WS_HOLD_S * 1000
-  const intervalMs = WS_MSG_RATE > 0 ? Math.max(10, Math.floor(1000 / WS_MSG_RATE)) : 0
-  let opened = false
-  let clientClosing = false
-  let closedEarly = false
-  let closeCode = 0
-  let seq = 0
-  /** @type {{ [seq: string]: number }} */
-  const pending = {}
-
-  const res = ws.connect(url, { tags: tags }, function (socket) {
-    socket.on('open', function () {
-      opened = true
-      if (intervalMs > 0) {
-        socket.setInterval(function () {
-          seq++
-          pending[String(seq)] = Date.now()
-          socket.send(JSON.stringify({ from: clientId, seq: seq, pad: PADDING }))
-        }, intervalMs)
-      }
-      socket.setTimeout(function () {
-        clientClosing = true
-        socket.close(1000)
-      }, holdMs)
-    })
-    socket.on('message', function (data) {
-      let msg
-      try {
-        msg = JSON.parse(data)
-      } catch (e) {
-        return
-      }
-      if (msg && msg.from === clientId) {
-        const sentAt = pending[String(msg.seq)]
-        if (sentAt !== undefined) {
-          wsRtt.add(Date.now() - sentAt, tags)
-          delete pending[String(msg.seq)]
-        }
-      } else {
-        wsRelayed.add(1, tags)
-      }
-    })
+export function runSession(cfg, spec, tags) {
+  const startedAt = Date.now()
+  /** @type {ReturnType<typeof createSession> | undefined} */
+  let logic
+  const res = ws.connect(mediaUrl(cfg, spec.nodeId, spec.sessionId), { tags: tags }, function (socket) {
+    let closed = false
+    const s = createSession(
+      { clientId: spec.clientId, holdMs: spec.holdS * 1000, msgRate: spec.msgRate, graceMs: cfg.wsEchoGraceMs, padding: new Array(cfg.wsPayloadBytes + 1).join('x') },
+      {
+        send: function (text) { socket.send(text) },
+        close: function (code) { socket.close(code) },
+        every: function (fn, ms) { socket.setInterval(function () { if (!closed) fn() }, ms) },
+        after: function (fn, ms) { socket.setTimeout(function () { if (!closed) fn() }, ms) },
+        now: function () { return Date.now() },
+      },
+    )
+    logic = s
+    socket.on('open', function () { s.onOpen() })
+    socket.on('message', function (data) { s.onMessage(data) })
     socket.on('close', function (code) {
-      closeCode = code
-      if (!clientClosing) closedEarly = true
+      closed = true
+      s.onClose(code)
     })
-    socket.on('error', function () {
-      if (!clientClosing) closedEarly = true
-    })
+    socket.on('error', function () { s.onError() })
   })
-
-  wsLost.add(Object.keys(pending).length, tags)
-  const ok = check(res, { 'ws upgrade 101': function (r) { return r && r.status === 101 } }, tags)
-  wsSessionFailed.add(!ok || !opened || closedEarly, tags)
-  return { opened: opened, closedEarly: closedEarly, closeCode: closeCode }
+  const status = res ? res.status : 0
+  const r = logic === undefined
+    ? { opened: false, closedEarly: false, closeCode: 0, sent: 0, echoed: 0, relayed: 0, lost: 0, unansweredAtClose: 0, rttsMs: [] }
+    : logic.result()
+  const ok = check(res, { 'ws upgrade 101': function (x) { return x !== undefined && x !== null && x.status === 101 } }, tags)
+  wsSessions.add(1, tags)
+  wsSessionFailed.add(!ok || !r.opened || r.closedEarly, tags)
+  for (let i = 0; i < r.rttsMs.length; i++) wsRtt.add(r.rttsMs[i], tags)
+  wsEchoes.add(r.echoed, tags)
+  for (let i = 0; i < r.echoed; i++) wsMessageLost.add(false, tags)
+  for (let i = 0; i < r.lost; i++) wsMessageLost.add(true, tags)
+  wsLost.add(r.lost, tags)
+  wsUnanswered.add(r.unansweredAtClose, tags)
+  wsRelayed.add(r.relayed, tags)
+  return {
+    opened: r.opened, closedEarly: r.closedEarly, closeCode: r.closeCode, sent: r.sent, echoed: r.echoed, relayed: r.relayed,
+    lost: r.lost, unansweredAtClose: r.unansweredAtClose, rttsMs: r.rttsMs, status: status, startedAt: startedAt,
+  }
 }
