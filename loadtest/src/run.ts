@@ -4,7 +4,6 @@
 // progress line, prints a summary table, exits 1 when an SLO is missed.
 
 import { pathToFileURL } from 'node:url'
-import { request } from 'undici'
 import { parseRunnerOptions, type RunnerOptions } from './config.js'
 import { OptionError, parseFlags } from './lib/options.js'
 import { ProgressLine, formatElapsed } from './lib/progress.js'
@@ -16,18 +15,15 @@ import { httpLoad } from './scenarios/http-load.js'
 import { wsSessions } from './scenarios/ws-sessions.js'
 import { spike } from './scenarios/spike.js'
 import { drain } from './scenarios/drain.js'
+import { discoverNodes, type NodeAdmin } from './lib/node-admin.js'
 
 export const SCENARIOS: readonly Scenario[] = [smoke, httpLoad, wsSessions, spike, drain]
 
-/** Drain through an HTTP endpoint: POST {"nodeId"} with an optional bearer token. */
-export function httpDrainer(url: string, token: string | undefined): (nodeId: string) => Promise<void> {
-  return async (nodeId) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (token !== undefined) headers['authorization'] = `Bearer ${token}`
-    const res = await request(url, { method: 'POST', headers, body: JSON.stringify({ nodeId }), headersTimeout: 10_000, bodyTimeout: 10_000 })
-    const text = await res.body.text()
-    if (res.statusCode >= 300) throw new Error(`POST ${url} → HTTP ${res.statusCode} ${text.slice(0, 200)}`)
-  }
+/** DRAIN_ADMIN_URL names one node's admin listener: the drained one (the drain scenario checks /status says so). */
+export function adminFromOptions(options: RunnerOptions): (nodeId: string) => NodeAdmin | undefined {
+  const url = options.drainAdminUrl
+  if (url === undefined) return () => undefined
+  return () => ({ url, token: options.drainToken ?? '' })
 }
 
 /** Runs the selected scenarios in order and returns their evaluated reports. */
@@ -56,6 +52,14 @@ export async function runScenarios(target: Target, options: RunnerOptions, out: 
   return reports
 }
 
+/** The dev stack's media node admin listeners and token. */
+export function localAdmin(stack: DevStack): (nodeId: string) => NodeAdmin | undefined {
+  return (nodeId) => {
+    const url = stack.mediaAdminUrls[nodeId]
+    return url === undefined ? undefined : { url, token: stack.adminToken ?? '' }
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let options: RunnerOptions
   try {
@@ -71,12 +75,18 @@ async function main(argv: readonly string[]): Promise<number> {
   let stack: DevStack | undefined
   let target: Target
   if (options.baseUrl !== undefined) {
-    target = {
-      baseUrl: options.baseUrl,
-      deployments: options.deploymentIds,
-      mediaNodes: options.nodeIds,
-      drainNode: options.drainUrl !== undefined ? httpDrainer(options.drainUrl, options.drainToken) : undefined,
+    let mediaNodes = options.nodeIds
+    const needNodes = options.scenarios.some((n) => n !== 'http-load' && n !== 'spike')
+    if (mediaNodes.length === 0 && needNodes) {
+      const found = await discoverNodes(options.baseUrl)
+      if (found.nodes.length === 0) {
+        process.stderr.write(`loadtest: NODE_IDS not set and GET ${options.baseUrl}/media/allocate found no node (${found.lastError ?? 'no answer'}); set NODE_IDS\n`)
+        return 2
+      }
+      mediaNodes = found.nodes
+      process.stdout.write(`loadtest: media nodes discovered through /media/allocate: ${mediaNodes.join(', ')}\n`)
     }
+    target = { baseUrl: options.baseUrl, deployments: options.deploymentIds, mediaNodes, nodeAdmin: adminFromOptions(options) }
     process.stdout.write(`loadtest: targeting ${target.baseUrl}\n`)
   } else {
     process.stdout.write('loadtest: starting the local dev stack…\n')
@@ -85,7 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
       baseUrl: stack.routerUrl,
       deployments: options.deploymentIds.length > 0 ? options.deploymentIds : stack.deployments,
       mediaNodes: options.nodeIds.length > 0 ? options.nodeIds : stack.mediaNodes,
-      drainNode: options.drainUrl !== undefined ? httpDrainer(options.drainUrl, options.drainToken) : stack.drainNode,
+      nodeAdmin: options.drainAdminUrl !== undefined ? adminFromOptions(options) : localAdmin(stack),
     }
     process.stdout.write(`loadtest: dev stack router at ${target.baseUrl}\n`)
   }

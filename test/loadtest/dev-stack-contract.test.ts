@@ -1,5 +1,6 @@
 // The runner's check of what infra/local's startDevStack() returns: the agreed
-// fields are required, close() and an optional drainNode() are called through.
+// fields are required, close() is called through, optional media node admin
+// URLs and token are picked up.
 
 import t from 'tap'
 import { DevStackError, toDevStack } from '../../loadtest/src/lib/dev-stack.js'
@@ -21,17 +22,16 @@ t.test('accepts the contract and calls close() on the original object', async (t
   t.equal(stack.routerUrl, 'http://127.0.0.1:8080', 'trailing slash dropped')
   t.same(stack.deployments, ['hello', 'echo'])
   t.same(stack.mediaNodes, ['node-1'])
-  t.equal(stack.drainNode, undefined, 'no drain without drainNode()')
+  t.same(stack.mediaAdminUrls, {}, 'no admin listeners known')
+  t.equal(stack.adminToken, undefined)
   await stack.close()
   t.equal(raw.closed, 1)
 })
 
-t.test('picks up an optional drainNode(nodeId)', async (t) => {
-  const drained: string[] = []
-  const stack = toDevStack({ ...valid(), drainNode: async (id: string) => void drained.push(id) })
-  t.ok(stack.drainNode !== undefined)
-  await stack.drainNode?.('node-1')
-  t.same(drained, ['node-1'])
+t.test('picks up media node admin URLs and the token, ignoring non-strings', async (t) => {
+  const stack = toDevStack({ ...valid(), mediaNodes: ['node-1', 'node-2'], adminToken: 'tok', mediaNodeAdminUrls: ['http://127.0.0.1:9101', 3] })
+  t.same(stack.mediaAdminUrls, { 'node-1': 'http://127.0.0.1:9101' }, 'by node id, in mediaNodes order')
+  t.equal(stack.adminToken, 'tok')
 })
 
 t.test('rejects anything else with a DevStackError naming the field', async (t) => {

@@ -3,6 +3,8 @@
 // checked against the agreed contract instead of being trusted blindly:
 //   startDevStack(options?: { quiet?: boolean }) → Promise<{ routerUrl, adminUrl,
 //   deployments: string[], mediaNodes: string[], close(): Promise<void> }>
+// and, optionally, mediaNodeAdminUrls (each node's admin listener, in mediaNodes
+// order) with adminToken.
 
 export interface DevStack {
   routerUrl: string
@@ -10,8 +12,10 @@ export interface DevStack {
   deployments: string[]
   mediaNodes: string[]
   close(): Promise<void>
-  /** Present when the stack can drain a media node (optional extension). */
-  drainNode: ((nodeId: string) => Promise<void>) | undefined
+  /** Each media node's admin listener, by node id ({} when the stack has none). */
+  mediaAdminUrls: Record<string, string>
+  /** Bearer token of those admin listeners. */
+  adminToken: string | undefined
 }
 
 /** The stack module could not be loaded or broke the contract. */
@@ -42,7 +46,15 @@ export function toDevStack(value: unknown): DevStack {
   if (!stringArray(deployments)) throw new DevStackError('dev stack: deployments is not a string[]')
   if (!stringArray(mediaNodes)) throw new DevStackError('dev stack: mediaNodes is not a string[]')
   if (typeof close !== 'function') throw new DevStackError('dev stack: close is not a function')
-  const drain: unknown = Reflect.get(value, 'drainNode') ?? Reflect.get(value, 'drainMediaNode')
+  const adminUrls: unknown = Reflect.get(value, 'mediaNodeAdminUrls')
+  const adminToken: unknown = Reflect.get(value, 'adminToken')
+  const mediaAdminUrls: Record<string, string> = {}
+  if (Array.isArray(adminUrls)) {
+    mediaNodes.forEach((id, i) => {
+      const url: unknown = adminUrls[i]
+      if (typeof url === 'string') mediaAdminUrls[id] = url
+    })
+  }
   return {
     routerUrl: routerUrl.replace(/\/+$/, ''),
     adminUrl,
@@ -51,12 +63,8 @@ export function toDevStack(value: unknown): DevStack {
     close: async () => {
       await Reflect.apply(close, value, [])
     },
-    drainNode:
-      typeof drain === 'function'
-        ? async (nodeId: string) => {
-            await Reflect.apply(drain, value, [nodeId])
-          }
-        : undefined,
+    mediaAdminUrls,
+    adminToken: typeof adminToken === 'string' ? adminToken : undefined,
   }
 }
 

@@ -2,6 +2,10 @@
 // each sends messages at a fixed rate, measures the echo round trip (the media
 // node echoes with ?echo=1), counts messages relayed from peers, holds the
 // session for a set time and closes. Bounded: every client has a deadline.
+// Same accounting as the k6 scripts (loadtest/k6/lib/session-core.js): nothing
+// is sent in the last `echoGraceMs` of a hold, and at close a missing echo is
+// "lost" only if its message is at least `echoGraceMs` old; younger ones are
+// `unansweredAtClose` (a session cut by the far end), never judged.
 
 import WebSocket from 'ws'
 import { performance } from 'node:perf_hooks'
@@ -19,6 +23,8 @@ export interface WsSessionsOptions {
   connectConcurrency?: number
   connectTimeoutMs?: number
   payloadBytes?: number
+  /** Quiet time before the close and minimum age of a lost echo. Default min(1000, holdMs / 2). */
+  echoGraceMs?: number
   /** Called when a client's session opened, with the client number. */
   onOpen?: (client: number) => void
   /** Aborting closes every client now (counted as client-closed, not early). */
@@ -39,8 +45,10 @@ export interface WsSessionsStats {
 }
 
 export interface WsSessionsResult extends WsSessionsStats {
-  /** Sent messages whose echo never came back. */
+  /** Sent messages whose echo never came back, sent at least echoGraceMs before their session closed. */
   lost: number
+  /** Missing echoes of messages younger than echoGraceMs when their session closed (not judged). */
+  unansweredAtClose: number
   /** Handshake time, ms. */
   connect: LatencySummary
   /** Echo round trip, ms. */
@@ -89,6 +97,9 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000
   const pad = 'x'.repeat(Math.max(0, opts.payloadBytes ?? 64))
   const intervalMs = opts.msgRate > 0 ? Math.max(5, Math.round(1000 / opts.msgRate)) : 0
+  const graceMs = Math.min(opts.echoGraceMs ?? 1000, opts.holdMs / 2)
+  let lost = 0
+  let unansweredAtClose = 0
   const connectSamples = new SampleBuffer(Math.max(16, opts.clients))
   const rttSamples = new SampleBuffer(64 * 1024)
   const earlyCloseCodes: Record<string, number> = {}
@@ -110,7 +121,8 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
         opts.signal?.removeEventListener('abort', onAbort)
         resolve({
           ...stats,
-          lost: Math.max(0, stats.sent - stats.echoed),
+          lost,
+          unansweredAtClose,
           connect: connectSamples.summary(),
           rtt: rttSamples.summary(),
           earlyCloseCodes,
@@ -131,6 +143,9 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
       let opened = false
       let clientClosing = false
       let seq = 0
+      let openedAt = 0
+      /** seq → send time of messages whose echo has not come back. */
+      const pending = new Map<number, number>()
       let sendTimer: NodeJS.Timeout | undefined
       let holdTimer: NodeJS.Timeout | undefined
       let finishedClient = false
@@ -142,6 +157,12 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
         if (holdTimer !== undefined) clearTimeout(holdTimer)
         closers.delete(ws)
         if (opened) stats.open--
+        const closedAt = performance.now()
+        for (const sentAt of pending.values()) {
+          if (closedAt - sentAt >= graceMs) lost++
+          else unansweredAtClose++
+        }
+        pending.clear()
         done()
       }
       const closeNow = (): void => {
@@ -159,16 +180,21 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
         opened = true
         stats.opened++
         stats.open++
-        log.openedAtMs = performance.now() - t0
+        openedAt = performance.now()
+        log.openedAtMs = openedAt - t0
         connectSamples.push(performance.now() - begin)
         opts.onOpen?.(id)
         launch()
         if (intervalMs > 0) {
           sendTimer = setInterval(() => {
-            if (ws.readyState !== WebSocket.OPEN) return
+            if (ws.readyState !== WebSocket.OPEN || clientClosing) return
+            const now = performance.now()
+            // Quiet before the close: an echo needs time to come back.
+            if (now - openedAt + graceMs > opts.holdMs) return
             seq++
             stats.sent++
-            ws.send(JSON.stringify({ from: id, seq, t: performance.now(), pad }))
+            pending.set(seq, now)
+            ws.send(JSON.stringify({ from: id, seq, t: now, pad }))
           }, intervalMs)
         }
         holdTimer = setTimeout(closeNow, opts.holdMs)
@@ -177,6 +203,7 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
         const env = parseEnvelope(data)
         if (env === null) return
         if (env.from === id) {
+          if (!pending.delete(env.seq)) return
           stats.echoed++
           rttSamples.push(performance.now() - env.t)
         } else {
@@ -232,7 +259,7 @@ export function runWsSessions(opts: WsSessionsOptions, stats: WsSessionsStats = 
     }
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     if (opts.clients <= 0) {
-      resolve({ ...stats, lost: 0, connect: connectSamples.summary(), rtt: rttSamples.summary(), earlyCloseCodes, errorSamples, clientsLog })
+      resolve({ ...stats, lost: 0, unansweredAtClose: 0, connect: connectSamples.summary(), rtt: rttSamples.summary(), earlyCloseCodes, errorSamples, clientsLog })
       return
     }
     launch()

@@ -3,6 +3,7 @@
 
 import type { RunnerOptions } from '../config.js'
 import type { Slo } from '../lib/slo.js'
+import type { NodeAdmin } from '../lib/node-admin.js'
 
 /** Where the load goes. */
 export interface Target {
@@ -10,8 +11,8 @@ export interface Target {
   baseUrl: string
   deployments: string[]
   mediaNodes: string[]
-  /** Starts draining a media node, when the target knows how; undefined otherwise. */
-  drainNode: ((nodeId: string) => Promise<void>) | undefined
+  /** A media node's admin listener (to drain it), when the target knows it. */
+  nodeAdmin: (nodeId: string) => NodeAdmin | undefined
 }
 
 export interface ScenarioContext {

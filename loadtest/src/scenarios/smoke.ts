@@ -21,6 +21,7 @@ export const smoke: Scenario = {
     } catch (err) {
       notes.push(`/health: ${err instanceof Error ? err.message : String(err)}`)
     }
+    if (target.deployments.length === 0) notes.push('no deployments given: nothing routed under /services/')
     for (const id of target.deployments) {
       setStatus(`GET /services/${id}${options.servicePath}`)
       requests++
@@ -50,14 +51,20 @@ export const smoke: Scenario = {
       measurements: {
         'health.status': healthStatus,
         'http.failed': failures,
+        'http.requests': requests,
         'ws.failed': wsFailed,
+        'ws.opened': ws.opened,
+        'ws.echoed': ws.echoed,
         'ws.rtt.p95': ws.rtt.p95,
       },
       slos: [
         { metric: 'health.status', op: '>=', limit: 200, unit: '', description: 'GET /health answers 200' },
         { metric: 'health.status', op: '<', limit: 300, unit: '' },
         { metric: 'http.failed', op: '<=', limit: 0, unit: '', description: 'every deployment answers' },
+        { metric: 'http.requests', op: '>', limit: 0, unit: '', description: 'some deployment was requested' },
         { metric: 'ws.failed', op: '<=', limit: 0, unit: '', description: 'every node echoes' },
+        { metric: 'ws.opened', op: '>=', limit: target.mediaNodes.length, unit: '', description: 'a session on every node' },
+        { metric: 'ws.echoed', op: '>', limit: 0, unit: '', description: 'echoes came back' },
         { metric: 'ws.rtt.p95', op: '<', limit: options.slo.wsRttP95Ms, unit: 'ms' },
       ],
       notes,

@@ -35,8 +35,13 @@ export const spike: Scenario = {
     return {
       measurements,
       slos: [
+        { metric: 'baseline.requests', op: '>', limit: 0, unit: '', description: 'baseline measured' },
+        { metric: 'baseline.errorRate', op: '<', limit: slo.httpErrorRate * 100, unit: '%' },
+        { metric: 'baseline.p95', op: '<', limit: slo.httpP95Ms, unit: 'ms' },
+        { metric: 'spike.requests', op: '>', limit: 0, unit: '', description: 'spike measured' },
         { metric: 'spike.errorRate', op: '<', limit: slo.spikeErrorRate * 100, unit: '%' },
         { metric: 'spike.p99', op: '<', limit: 2 * slo.httpP99Ms, unit: 'ms', description: 'tail at most twice the steady p99 SLO' },
+        { metric: 'recovery.requests', op: '>', limit: 0, unit: '', description: 'recovery measured' },
         { metric: 'recovery.errorRate', op: '<', limit: slo.httpErrorRate * 100, unit: '%' },
         { metric: 'recovery.p95', op: '<', limit: slo.httpP95Ms, unit: 'ms' },
       ],

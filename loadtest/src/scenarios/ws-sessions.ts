@@ -11,25 +11,31 @@ export function wsFigures(prefix: string, r: WsSessionsResult, clients: number):
   return {
     [`${prefix}.clients`]: clients,
     [`${prefix}.opened`]: r.opened,
-    [`${prefix}.sessionErrorRate`]: clients === 0 ? 0 : (r.failedToOpen + r.closedEarly) / clients,
+    // No session at all is not a 0 % error rate: NaN misses every objective.
+    [`${prefix}.sessionErrorRate`]: clients === 0 ? Number.NaN : (r.failedToOpen + r.closedEarly) / clients,
     [`${prefix}.connect.p95`]: r.connect.p95,
     [`${prefix}.rtt.p50`]: r.rtt.p50,
     [`${prefix}.rtt.p95`]: r.rtt.p95,
     [`${prefix}.rtt.p99`]: r.rtt.p99,
-    [`${prefix}.lostRate`]: r.sent === 0 ? 0 : r.lost / r.sent,
+    [`${prefix}.sent`]: r.sent,
+    [`${prefix}.echoed`]: r.echoed,
+    [`${prefix}.lostRate`]: r.sent === 0 ? Number.NaN : r.lost / r.sent,
+    [`${prefix}.unansweredAtClose`]: r.unansweredAtClose,
   }
 }
 
 export function wsSlos(prefix: string, slo: SloLimits, expectMessages: boolean): Slo[] {
   const out: Slo[] = [
+    { metric: `${prefix}.opened`, op: '>', limit: 0, unit: '', description: 'sessions opened' },
     { metric: `${prefix}.sessionErrorRate`, op: '<', limit: slo.wsSessionErrorRate * 100, unit: '%' },
     { metric: `${prefix}.connect.p95`, op: '<', limit: slo.wsConnectP95Ms, unit: 'ms' },
   ]
   if (expectMessages) {
     out.push(
+      { metric: `${prefix}.echoed`, op: '>', limit: 0, unit: '', description: 'echoes came back' },
       { metric: `${prefix}.rtt.p95`, op: '<', limit: slo.wsRttP95Ms, unit: 'ms' },
       { metric: `${prefix}.rtt.p99`, op: '<', limit: slo.wsRttP99Ms, unit: 'ms' },
-      { metric: `${prefix}.lostRate`, op: '<', limit: 1, unit: '%' },
+      { metric: `${prefix}.lostRate`, op: '<', limit: slo.wsLostRate * 100, unit: '%', description: 'echoes missing at least the grace time before close' },
     )
   }
   return out
@@ -39,7 +45,7 @@ export function describeWs(r: WsSessionsResult, clients: number): string {
   const codes = Object.entries(r.earlyCloseCodes).map(([c, n]) => `${c}×${n}`).join(' ')
   return (
     `${r.opened}/${clients} sessions opened, ${r.failedToOpen} refused, ${r.closedEarly} cut early${codes ? ` (${codes})` : ''}; ` +
-    `connect p95 ${ms(r.connect.p95)}; ${r.echoed}/${r.sent} echoes (lost ${pct(r.sent === 0 ? 0 : r.lost / r.sent)}), ${r.relayed} relayed; rtt p50 ${ms(r.rtt.p50)} p95 ${ms(r.rtt.p95)} p99 ${ms(r.rtt.p99)}`
+    `connect p95 ${ms(r.connect.p95)}; ${r.echoed}/${r.sent} echoes (lost ${r.lost}, ${pct(r.sent === 0 ? 0 : r.lost / r.sent)}; unanswered at an early close ${r.unansweredAtClose}), ${r.relayed} relayed; rtt p50 ${ms(r.rtt.p50)} p95 ${ms(r.rtt.p95)} p99 ${ms(r.rtt.p99)}`
   )
 }
 
@@ -66,6 +72,7 @@ export const wsSessions: Scenario = {
           msgRate: options.wsMsgRate,
           holdMs: options.wsHoldMs,
           payloadBytes: options.wsPayloadBytes,
+          echoGraceMs: options.wsEchoGraceMs,
         },
         stats,
       )
