@@ -52,7 +52,7 @@ t.test('parseRunnerOptions', async (t) => {
   const remote = parseRunnerOptions({ BASE_URL: 'https://edge.example.com/', DEPLOYMENT_ID: 'web', VUS: '7', WS_HOLD_S: '2.5', SLO_HTTP_P95_MS: '100' })
   t.equal(remote.baseUrl, 'https://edge.example.com')
   t.same(remote.deploymentIds, ['web'])
-  t.same(remote.nodeIds, ['media-1'], 'k6 default node id')
+  t.same(remote.nodeIds, [], 'no guessed node id: discovered through /media/allocate (issue 19)')
   t.equal(remote.connections, 7, 'VUS is an alias for CONNECTIONS')
   t.equal(remote.wsHoldMs, 2500)
   t.equal(remote.slo.httpP95Ms, 100)
