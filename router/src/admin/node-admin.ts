@@ -7,7 +7,7 @@
 
 import { Agent, request, type Dispatcher } from 'undici'
 import type { Endpoint } from '../discovery/discovery.js'
-import type { NodeStatus } from '../allocation/status-cache.js'
+import { parseNodeStatus, type NodeStatus } from '../allocation/status-cache.js'
 import { RouterError } from '../errors.js'
 
 /** The attribute a media node registers with its admin listener's port. */
@@ -33,14 +33,6 @@ export interface DrainAnswer {
   readonly nodeId: string
   readonly status: string | undefined
   readonly activeConnections: number | undefined
-}
-
-function readStatus(v: unknown): NodeStatus | undefined {
-  if (typeof v !== 'object' || v === null) return undefined
-  const nodeId = 'nodeId' in v && typeof v.nodeId === 'string' ? v.nodeId : undefined
-  const status = 'status' in v && typeof v.status === 'string' ? v.status : undefined
-  const conns = 'activeConnections' in v && typeof v.activeConnections === 'number' ? v.activeConnections : undefined
-  return status !== undefined && conns !== undefined ? { nodeId, status, activeConnections: conns } : undefined
 }
 
 function parseJson(text: string): unknown {
@@ -72,7 +64,7 @@ export class NodeAdmin {
       const r = await request(`http://${hostPort(e.host, e.port)}/status`, { dispatcher: this.#dispatcher, signal: AbortSignal.timeout(this.#timeoutMs) })
       const text = await r.body.text()
       if (r.statusCode !== 200) return 'refused'
-      return readStatus(parseJson(text)) ?? 'refused'
+      return parseNodeStatus(parseJson(text)) ?? 'refused'
     } catch (err) {
       const name = err instanceof Error ? err.name : ''
       const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : ''
@@ -102,7 +94,7 @@ export class NodeAdmin {
     const body = parseJson(await r.body.text().catch(() => ''))
     if (r.statusCode === 401) throw new RouterError(`node ${e.id} refused the router's MEDIA_ADMIN_TOKEN`, 'NODE_ADMIN_UNAUTHORIZED', 502)
     if (r.statusCode !== 202 && r.statusCode !== 200) throw new RouterError(`node ${e.id} answered ${r.statusCode} to POST /admin/drain`, 'NODE_ADMIN_ERROR', 502)
-    const s = readStatus(body)
+    const s = parseNodeStatus(body)
     return { nodeId: e.id, status: s?.status, activeConnections: s?.activeConnections }
   }
 

@@ -15,7 +15,7 @@ import { NoHealthyEndpointError, RouterError, TargetNotFoundError } from '../err
 import { isDraining } from '../balancing/eligibility.js'
 import type { OutlierDetector } from '../balancing/outlier.js'
 import { leastLoaded, rendezvous, type NodeCandidate } from './select.js'
-import { NodeStatusCache, type NodeStatus } from './status-cache.js'
+import { NodeStatusCache, parseNodeStatus, type NodeStatus } from './status-cache.js'
 import { sendJson, sendError } from '../proxy/respond.js'
 
 export interface AllocationDeps {
@@ -37,14 +37,6 @@ export interface AllocationDeps {
 
 const SESSION = /^[A-Za-z0-9._-]{1,128}$/
 const HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/
-
-function parseStatus(v: unknown): NodeStatus | undefined {
-  if (typeof v !== 'object' || v === null) return undefined
-  const nodeId = 'nodeId' in v && typeof v.nodeId === 'string' ? v.nodeId : undefined
-  const status = 'status' in v && typeof v.status === 'string' ? v.status : undefined
-  const conns = 'activeConnections' in v && typeof v.activeConnections === 'number' ? v.activeConnections : undefined
-  return status !== undefined && conns !== undefined ? { nodeId, status, activeConnections: conns } : undefined
-}
 
 function shuffled<T>(list: readonly T[]): T[] {
   const a = [...list]
@@ -165,7 +157,7 @@ export class AllocationHandler {
       const res = await request(`http://${e.host}:${e.port}/status`, { dispatcher: this.#d.dispatcher, headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout) })
       const text = await res.body.text()
       if (res.statusCode !== 200) return 'refused'
-      return parseStatus(JSON.parse(text)) ?? 'refused'
+      return parseNodeStatus(JSON.parse(text)) ?? 'refused'
     } catch (err) {
       return isTimeout(err) ? 'timeout' : 'refused'
     }

@@ -17,6 +17,15 @@ export interface NodeStatus {
   readonly activeConnections: number
 }
 
+/** A /status body (already JSON-parsed) as a NodeStatus, or undefined when it is not one. */
+export function parseNodeStatus(v: unknown): NodeStatus | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const nodeId = 'nodeId' in v && typeof v.nodeId === 'string' ? v.nodeId : undefined
+  const status = 'status' in v && typeof v.status === 'string' ? v.status : undefined
+  const conns = 'activeConnections' in v && typeof v.activeConnections === 'number' ? v.activeConnections : undefined
+  return status !== undefined && conns !== undefined ? { nodeId, status, activeConnections: conns } : undefined
+}
+
 /**
  * Reads one node's status. Resolves `'refused'` when the node answered but not
  * with a status, or could not be connected to (it is gone: its last answer is
