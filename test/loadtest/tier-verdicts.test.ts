@@ -28,6 +28,7 @@ const open = (t: number, client: number, node: string, reconnect = false): WsEve
 const lost = (t: number, client: number, node: string, code: number): WsEvent => ({ t, kind: 'close', client, node, code, byClient: false })
 const own = (t: number, client: number, node: string): WsEvent => ({ t, kind: 'close', client, node, code: 1000, byClient: true })
 const alloc = (t: number, client: number, node: string): WsEvent => ({ t, kind: 'alloc', client, node, ms: 2 })
+const refused = (t: number, client: number, node: string, status: number): WsEvent => ({ t, kind: 'refused', client, node, status, ms: 3 })
 
 t.test('httpWindow: counts, failures by status, percentiles of the successful answers', async (t) => {
   const ev = [ok(1, 10), ok(2, 20), fail(3, 502), fail(4, 0, Number.NaN), ok(50, 1000)]
@@ -75,14 +76,20 @@ t.test('reconnects: the next open of the client counts, also a new session on an
   t.equal(r.sameNode, 1)
 })
 
-t.test('media drain: owners closing and 1001 at the timeout pass; a cut before the timeout, an allocation to it, a failed exit fail', async (t) => {
-  const base = { http: [], node: 'm1', from: 0, deadline: 10_000, to: 12_000, exit: { code: 0, signal: null }, deregistered: true, openAtStart: 2 }
+t.test('media drain: owners closing and 1001 at the timeout pass; a cut before the timeout, a session opened on it, an allocation past the status window, a failed exit fail', async (t) => {
+  const base = { http: [], node: 'm1', from: 0, accepted: 20, statusWindowMs: 2000, deadline: 10_000, to: 12_000, exit: { code: 0, signal: null }, deregistered: true, openAtStart: 2 }
   const ws: WsEvent[] = [own(3000, 1, 'm1'), lost(10_050, 2, 'm1', 1001), alloc(500, 3, 'm2')]
   t.ok(mediaDrain({ ...base, ws }).pass)
   const cut = mediaDrain({ ...base, ws: [...ws, lost(4000, 4, 'm1', 1006)] })
   t.same(cut.checks.filter((c) => !c.pass).map((c) => c.what), ['sessions cut before owner close or drain timeout'])
-  const allocated = mediaDrain({ ...base, ws: [...ws, alloc(600, 5, 'm1')] })
-  t.same(allocated.checks.filter((c) => !c.pass).map((c) => c.what), ['new sessions allocated to it'])
+  // Handed out inside the window, refused by the node, allocated elsewhere: a pass, counted in the info.
+  const inWindow = mediaDrain({ ...base, ws: [...ws, alloc(600, 5, 'm1'), refused(630, 5, 'm1', 503), alloc(700, 5, 'm2'), open(710, 5, 'm2', false)] })
+  t.ok(inWindow.pass)
+  t.equal(inWindow.info['allocationsInStatusWindow'], 1)
+  const late = mediaDrain({ ...base, ws: [...ws, alloc(2100, 5, 'm1')] })
+  t.same(late.checks.filter((c) => !c.pass).map((c) => c.what), ['allocations naming it later than 2000 ms after the drain'])
+  const opened = mediaDrain({ ...base, ws: [...ws, open(600, 6, 'm1', false)] })
+  t.same(opened.checks.filter((c) => !c.pass).map((c) => c.what), ['new sessions opened on it after the drain was accepted'])
   t.notOk(mediaDrain({ ...base, ws, exit: { code: 1, signal: null } }).pass)
   t.notOk(mediaDrain({ ...base, ws, exit: undefined }).pass)
   t.notOk(mediaDrain({ ...base, ws, deregistered: false }).pass)

@@ -53,6 +53,13 @@ export const blastRadiusScenario: ScenarioFn = async (ctx) => {
   return blastRadius({ http: ctx.load.http, slow, other, before: [t0, t1], during: [t2, t3], slowMs: s.slowMs })
 }
 
+/**
+ * The routers' /media/allocate reuses a node's /status answer for 1000 ms and
+ * refreshes it with a 1000 ms timeout (router/src/allocation/handler.ts
+ * defaults): a drain reaches every router's allocations within this window.
+ */
+const ROUTER_STATUS_WINDOW_MS = 2000
+
 export const mediaDrainScenario: ScenarioFn = async (ctx) => {
   const { stack } = ctx
   const s = stack.o.sizes
@@ -61,12 +68,13 @@ export const mediaDrainScenario: ScenarioFn = async (ctx) => {
   const from = Date.now()
   const r = await stack.mediaAdmin(task, '/admin/drain')
   if (r.status !== 202) throw new Error(`POST /admin/drain answered ${r.status}: ${r.body}`)
+  const accepted = Date.now()
   const exit = await task.proc.waitExit(s.mediaDrainTimeoutMs + 30_000)
   const to = Date.now()
   const deregistered = !(await stack.mediaInstances()).includes(task.nodeId)
   ctx.log(`${task.nodeId} ended after ${to - from} ms; starting its replacement`)
   await stack.startMedia(task.host)
-  return mediaDrain({ http: ctx.load.http, ws: ctx.load.ws, node: task.nodeId, from, deadline: from + s.mediaDrainTimeoutMs, to, exit, deregistered, openAtStart: open })
+  return mediaDrain({ http: ctx.load.http, ws: ctx.load.ws, node: task.nodeId, from, accepted, statusWindowMs: ROUTER_STATUS_WINDOW_MS, deadline: from + s.mediaDrainTimeoutMs, to, exit, deregistered, openAtStart: open })
 }
 
 export const mediaKillScenario: ScenarioFn = async (ctx) => {

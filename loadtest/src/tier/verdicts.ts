@@ -214,6 +214,15 @@ export interface DrainInput {
   readonly ws: readonly WsEvent[]
   readonly node: string
   readonly from: number
+  /** When the node answered the drain request 202. */
+  readonly accepted: number
+  /**
+   * How long a router may still hand the node out after it began draining: each
+   * router learns it from the node's /status, reused for up to its fresh time and
+   * then refreshed in the background (fresh time + status timeout). An allocation
+   * inside this window is refused by the node (503) and the client allocates again.
+   */
+  readonly statusWindowMs: number
   /** from + the drain timeout: sessions still open then may get 1001. */
   readonly deadline: number
   readonly to: number
@@ -222,16 +231,27 @@ export interface DrainInput {
   readonly openAtStart: number
 }
 
-/** Media node drain: nothing cut before the timeout, nothing new allocated to it, deregistered, exit 0. */
+/**
+ * Media node drain: nothing cut before the timeout, no session opened on it once
+ * the drain was accepted, no router handing it out past the status window,
+ * deregistered, exit 0.
+ */
 export function mediaDrain(i: DrainInput): ScenarioResult {
   const onNode = (n: string): boolean => n === i.node
   const cut = lostCloses(i.ws, i.from, i.deadline - 1, onNode)
   const atTimeout = lostCloses(i.ws, i.deadline, i.to, onNode)
-  let allocated = 0
+  const windowEnd = i.accepted + i.statusWindowMs
+  let opened = 0
+  let allocatedLate = 0
+  let allocatedInWindow = 0
   let ownerClosed = 0
   for (const e of i.ws) {
     if (e.t < i.from || e.t > i.to) continue
-    if (e.kind === 'alloc' && e.node === i.node) allocated++
+    if (e.kind === 'open' && e.node === i.node && e.t > i.accepted) opened++
+    if (e.kind === 'alloc' && e.node === i.node) {
+      if (e.t > windowEnd) allocatedLate++
+      else allocatedInWindow++
+    }
     if (e.kind === 'close' && e.node === i.node && e.byClient) ownerClosed++
   }
   const exitText = i.exit === undefined ? 'still running' : i.exit.signal ?? `exit ${i.exit.code ?? '?'}`
@@ -242,12 +262,14 @@ export function mediaDrain(i: DrainInput): ScenarioResult {
     i.to,
     [
       countCheck('sessions cut before owner close or drain timeout', cut.length),
-      countCheck('new sessions allocated to it', allocated),
+      countCheck('new sessions opened on it after the drain was accepted', opened),
+      countCheck(`allocations naming it later than ${i.statusWindowMs} ms after the drain`, allocatedLate),
       boolCheck('deregistered from Cloud Map', i.deregistered, i.deregistered ? 'yes' : 'no', 'yes'),
       boolCheck('node exit', i.exit !== undefined && i.exit.code === 0, exitText, 'exit 0'),
     ],
     {
       sessionsAtDrainStart: i.openAtStart,
+      allocationsInStatusWindow: allocatedInWindow,
       closedByOwnersDuringDrain: ownerClosed,
       closed1001AtTimeout: atTimeout.filter((c) => c.code === 1001).length,
       refusedUpgrades503: i.ws.filter((e) => e.kind === 'refused' && e.node === i.node && e.status === 503 && e.t >= i.from && e.t <= i.to).length,
