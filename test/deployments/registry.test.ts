@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { Resolver } from 'node:dns/promises'
 import { DiscoverInstancesCommand } from '@aws-sdk/client-servicediscovery'
 import { startCloudMap, NAMESPACE, type CloudMapFixture } from '../fixtures/cloudmap.js'
-import { DeploymentRegistry, MARKER_IPV4 } from '../../infra/deployments/src/registry.js'
+import { DeploymentRegistry, DeploymentsError, MARKER_IPV4, REGISTRY_TAG } from '../../router/src/deployments/registry.js'
 import { main, parseDeadline } from '../../infra/deployments/src/cli.js'
 import { appStateFrom } from '../../router/src/affinity/app-registry.js'
 import { DnsDiscovery } from '../../router/src/discovery/dns.js'
@@ -122,6 +122,31 @@ t.test('at most 8 markers at any instant: 6 deployments per app', async (t) => {
   await t.rejects(reg.switchTo('app', 'd7'), /at most 8/)
   await reg.switchTo('app', 'd3')
   t.equal((await reg.list('app')).current, 'd3', 'switching among known deployments still works at the cap')
+})
+
+t.test('the registry is created tagged with its namespace; the dashboard switches only among listed deployments', async (t) => {
+  const cm = await startCloudMap()
+  t.teardown(() => cm.close())
+  await deployments(cm)
+  // What the SDK sends, seen from inside the client (the emulator accepts tags without keeping them).
+  const sent: Array<{ command: string; input: unknown }> = []
+  cm.client.middlewareStack.add((next, context) => async (args) => {
+    sent.push({ command: String(context.commandName), input: args.input })
+    return next(args)
+  }, { step: 'initialize', name: 'recordCommands' })
+  const reg = new DeploymentRegistry({ client: cm.client, namespace: NAMESPACE, sleep: async () => undefined })
+  const known = (app: string, dep: string): Promise<unknown> => reg.switchTo(app, dep, { knownOnly: true })
+  await t.rejects(known('web', A), { name: 'DeploymentsError', code: 'NOT_FOUND', message: /has no registry/ }, 'knownOnly never creates the registry')
+  t.notOk(sent.some((s) => s.command === 'CreateServiceCommand'))
+  await reg.switchTo('web', A)
+  t.match(sent.find((s) => s.command === 'CreateServiceCommand')?.input, { Name: '_deployments.web', Tags: [{ Key: REGISTRY_TAG, Value: NAMESPACE }] }, 'the command line creates it with the tag the router\'s IAM policy is scoped by')
+  await t.rejects(known('web', B), { code: 'NOT_FOUND', message: /not one of app web's deployments/ }, 'a deployment the registry does not list')
+  await t.rejects(known('web', 'nope'), { code: 'NOT_FOUND', message: /no Cloud Map service named nope/ })
+  await t.rejects(known('web', 'Bad_Id'), { code: 'INVALID' })
+  await reg.switchTo('web', B)
+  t.same(await known('web', A), { previous: b, current: a }, 'among listed deployments it switches')
+  await t.rejects(reg.drain('web', A, Date.now() + 60_000), { code: 'CONFLICT' })
+  t.ok(new DeploymentsError('x') instanceof Error)
 })
 
 t.test('CLI', async (t) => {

@@ -20,7 +20,7 @@ import { eventually, ADMIN_TOKEN } from '../fixtures/router.js'
 import { loadConfig } from '../../router/src/config.js'
 import { createRouter, type Router } from '../../router/src/router.js'
 import { createLogger } from '../../router/src/log.js'
-import { DeploymentRegistry } from '../../infra/deployments/src/registry.js'
+import { DeploymentRegistry } from '../../router/src/deployments/registry.js'
 
 process.env.AWS_ACCESS_KEY_ID = 'test'
 process.env.AWS_SECRET_ACCESS_KEY = 'test'

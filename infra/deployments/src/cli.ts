@@ -1,5 +1,6 @@
 // `npm run deployments -- list|switch|drain …`: the command-line face of
-// registry.ts. Talks to the Cloud Map endpoint given by --endpoint or
+// router/src/deployments/registry.ts (the router's admin dashboard writes
+// through the same class). Talks to the Cloud Map endpoint given by --endpoint or
 // CLOUDMAP_ENDPOINT (the local emulator) and otherwise to real Cloud Map with
 // the SDK's normal region and credential chain. Exit 0 done, 1 failed, 2 usage.
 
@@ -7,7 +8,8 @@ import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ServiceDiscoveryClient, type ServiceDiscoveryClientConfig } from '@aws-sdk/client-servicediscovery'
-import { DeploymentRegistry, DeploymentsError, type AppListing } from './registry.js'
+import { DeploymentRegistry, DeploymentsError, type AppListing } from '../../../router/src/deployments/registry.js'
+import { parseDeadline as parseDeadlineText } from '../../../router/src/deployments/deadline.js'
 
 const USAGE = `usage:
   npm run deployments -- list <app> [--json]
@@ -23,14 +25,9 @@ class UsageError extends Error {}
 
 /** `15m`, `90s`, `2h`, `500ms` or an ISO time → epoch ms. */
 export function parseDeadline(text: string, nowMs: number): number {
-  const rel = /^(\d+)(ms|s|m|h)$/.exec(text)
-  if (rel?.[1] !== undefined && rel[2] !== undefined) {
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[rel[2] as 'ms' | 's' | 'm' | 'h']
-    return nowMs + Number(rel[1]) * unit
-  }
-  const abs = Date.parse(text)
-  if (Number.isNaN(abs)) throw new UsageError(`--deadline ${JSON.stringify(text)}: expected 15m, 90s, 2h or an ISO time`)
-  return abs
+  const ms = parseDeadlineText(text, nowMs)
+  if (ms === undefined) throw new UsageError(`--deadline ${JSON.stringify(text)}: expected 15m, 90s, 2h or an ISO time`)
+  return ms
 }
 
 function clientConfig(endpoint: string | undefined, region: string | undefined): ServiceDiscoveryClientConfig {

@@ -1,20 +1,16 @@
-// The Cloud Map API calls the router makes (DiscoverInstances and
-// DiscoverInstancesRevision), on the AWS SDK, with timeouts that fire and no
-// SDK retries (the caller backs off itself). Timeouts: @smithy/node-http-handler's
-// `connectionTimeout` (TCP connect) and `requestTimeout` (until the response
-// head) — the latter only logs a warning unless `throwOnRequestTimeout` is set,
-// so it is; a stalled body is cut by `socketTimeout` (idle socket). The SDK
-// logs through our JSON logger. Outputs are parsed into typed values.
+// The Cloud Map API calls discovery makes (DiscoverInstances and
+// DiscoverInstancesRevision), on the AWS SDK client of sdk-client.ts
+// (timeouts that fire, no SDK retries: the caller backs off itself, the SDK
+// logs through our JSON logger). Outputs are parsed into typed values.
 
 import {
   DiscoverInstancesCommand,
   DiscoverInstancesRevisionCommand,
   NamespaceNotFound,
-  ServiceDiscoveryClient,
   ServiceNotFound,
+  type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
-import type { SdkLogger } from './sdk-logger.js'
+import { createCloudMapClient, type CloudMapClientOptions } from './sdk-client.js'
 
 export interface ApiInstance {
   readonly instanceId: string
@@ -42,17 +38,7 @@ export class CloudMapNotFound extends Error {
   }
 }
 
-export interface SdkCloudMapApiOptions {
-  readonly region: string | undefined
-  readonly endpoint: string | undefined
-  readonly connectTimeoutMs: number
-  /** Whole call until the response head; also the longest silence while the body arrives. */
-  readonly requestTimeoutMs: number
-  /** Where the SDK's own log lines go. */
-  readonly logger: SdkLogger
-  /** Static credentials (the local emulator's dummy ones); default: the SDK's default credential chain. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string }
-}
+export type SdkCloudMapApiOptions = CloudMapClientOptions
 
 function health(v: string | undefined): ApiInstance['healthStatus'] {
   return v === 'HEALTHY' || v === 'UNHEALTHY' ? v : 'UNKNOWN'
@@ -62,27 +48,7 @@ export class SdkCloudMapApi implements CloudMapApi {
   readonly #client: ServiceDiscoveryClient
 
   constructor(opts: SdkCloudMapApiOptions) {
-    this.#client = new ServiceDiscoveryClient({
-      ...(opts.region !== undefined ? { region: opts.region } : {}),
-      ...(opts.credentials !== undefined ? { credentials: opts.credentials } : {}),
-      ...(opts.endpoint !== undefined
-        ? {
-            endpoint: opts.endpoint,
-            // DiscoverInstances* carry the `data-` host prefix; a custom endpoint (the emulator) has no such host.
-            disableHostPrefix: true,
-          }
-        : {}),
-      // One attempt: CloudMapDiscovery backs off (with jitter) and keeps serving the last good list.
-      maxAttempts: 1,
-      logger: opts.logger,
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: opts.connectTimeoutMs,
-        requestTimeout: opts.requestTimeoutMs,
-        throwOnRequestTimeout: true,
-        socketTimeout: opts.requestTimeoutMs,
-        logger: opts.logger,
-      }),
-    })
+    this.#client = createCloudMapClient(opts)
   }
 
   async discoverInstances(namespace: string, service: string, signal?: AbortSignal): Promise<ApiInstances> {

@@ -2,8 +2,9 @@
 // deployments, switch its current deployment, drain one. The app registry is
 // the SRV service `_deployments.<app>` whose marker InstanceIds are the state
 // (router/src/affinity/app-registry.ts). Only public Cloud Map operations on
-// an injected SDK client, so the same code runs against the local emulator,
-// real Cloud Map, the CLI (cli.ts) and any admin tool that imports it.
+// an injected SDK client, so the same code runs against the local emulator and
+// real Cloud Map, for `npm run deployments` (infra/deployments/src/cli.ts) and
+// for the router's admin dashboard (its DeploymentControl, control.ts).
 
 import {
   CreateServiceCommand,
@@ -18,18 +19,23 @@ import {
   ServiceAlreadyExists,
   type ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery'
-import { appStateFrom, markerId, MAX_DEPLOYMENT_ID, parseMarker, registryService, type AppState } from '../../../router/src/affinity/app-registry.js'
-import { isDnsLabel } from '../../../router/src/routing/dns-label.js'
+import { appStateFrom, markerId, MAX_DEPLOYMENT_ID, parseMarker, registryService, type AppState } from '../affinity/app-registry.js'
+import { isDnsLabel } from '../routing/dns-label.js'
+import { DeploymentsError, type DeploymentControl, type DrainResult, type SwitchOptions, type SwitchResult } from './control.js'
+
+export { DeploymentsError } from './control.js'
 
 /** Markers' placeholder address (TEST-NET-1, RFC 5737) and port: SRV records need both; nothing connects. */
 export const MARKER_IPV4 = '192.0.2.1'
 export const MARKER_PORT = 9
 /** DNS multivalue answers carry at most 8 records: a registry never holds more markers. */
 export const MAX_MARKERS = 8
-
-export class DeploymentsError extends Error {
-  override readonly name = 'DeploymentsError'
-}
+/**
+ * Tag on every registry service this module creates, valued with the
+ * namespace name: IAM cannot name a service by its name in RegisterInstance,
+ * so a router's write permission is scoped by this tag (infra/aws).
+ */
+export const REGISTRY_TAG = 'edge-router:deployment-registry'
 
 export interface DeploymentRegistryOptions {
   readonly client: ServiceDiscoveryClient
@@ -41,6 +47,8 @@ export interface DeploymentRegistryOptions {
   readonly now?: () => number
   /** Wait between GetOperation polls (tests may shorten it). */
   readonly sleep?: (ms: number) => Promise<void>
+  /** Longest wait for one Cloud Map operation to finish (sum of the poll pauses). Default 10 min. */
+  readonly operationTimeoutMs?: number
 }
 
 export interface InstanceCounts {
@@ -76,9 +84,9 @@ interface Instance {
   readonly attributes: Record<string, string>
 }
 
-const OPERATION_POLLS = 600
+const OPERATION_TIMEOUT_MS = 600_000
 
-export class DeploymentRegistry {
+export class DeploymentRegistry implements DeploymentControl {
   readonly #c: ServiceDiscoveryClient
   readonly #o: DeploymentRegistryOptions
   readonly #now: () => number
@@ -118,14 +126,23 @@ export class DeploymentRegistry {
    * missing, add (or undrain) the deployment's marker, write the new current
    * marker, then remove the old one(s) and markers of drains past their deadline.
    */
-  async switchTo(app: string, deployment: string): Promise<{ previous: string | undefined; current: string }> {
+  async switchTo(app: string, deployment: string, options: SwitchOptions = {}): Promise<SwitchResult> {
     const dep = checkDeployment(deployment)
     const registry = registryService(checkApp(app))
+    let regId: string | undefined
+    if (options.knownOnly === true) {
+      const found = await this.#serviceId(registry)
+      if (found === undefined) throw new DeploymentsError(`app ${app} has no registry (${registry}); add its first deployment with npm run deployments -- switch`, 'NOT_FOUND')
+      regId = found
+    }
     const depServiceId = await this.#serviceId(dep)
-    if (depServiceId === undefined) throw new DeploymentsError(`deployment ${deployment}: no Cloud Map service named ${dep} in ${this.#o.namespace}`)
-    const regId = await this.#ensureRegistry(registry)
+    if (depServiceId === undefined) throw new DeploymentsError(`deployment ${deployment}: no Cloud Map service named ${dep} in ${this.#o.namespace}`, 'NOT_FOUND')
+    regId ??= await this.#ensureRegistry(registry)
     const markers = await this.#listInstances(regId)
     const state = appStateFrom(markers.map((m) => m.id))
+    if (options.knownOnly === true && !state.deployments.has(dep)) {
+      throw new DeploymentsError(`deployment ${deployment} is not one of app ${app}'s deployments (${[...state.deployments.keys()].join(', ') || 'none'})`, 'NOT_FOUND')
+    }
     const ids = new Set(markers.map((m) => m.id))
     const seq = Math.max(state.currentSeq + 1, Math.floor(this.#now() / 1000))
     const newCurrent = markerId({ kind: 'current', deployment: dep, seq })
@@ -145,7 +162,7 @@ export class DeploymentRegistry {
     // The instant between writing the new current marker and removing the old one holds both.
     const peak = after.length + [...drop].filter((id) => parseMarker(id)?.kind === 'current').length
     if (peak > MAX_MARKERS) {
-      throw new DeploymentsError(`app ${app}: the registry would hold ${peak} markers (DNS answers carry at most ${MAX_MARKERS}); drain old deployments first`)
+      throw new DeploymentsError(`app ${app}: the registry would hold ${peak} markers (DNS answers carry at most ${MAX_MARKERS}); drain old deployments first`, 'CONFLICT')
     }
     // An undrained (rolled-back-to) deployment must not stay DRAINING: it is about to take every new visitor.
     if (state.deployments.get(dep)?.drainDeadlineMs !== undefined || (await this.#instances(dep)).some((i) => isDrainingAttr(i.attributes))) {
@@ -162,15 +179,15 @@ export class DeploymentRegistry {
    * `<id>.drain-<deadline>` (affinity holders keep reaching it until then), then
    * every instance gets `status=DRAINING` (no new work from the balancers).
    */
-  async drain(app: string, deployment: string, deadlineMs: number): Promise<{ deadline: string; instances: number }> {
+  async drain(app: string, deployment: string, deadlineMs: number): Promise<DrainResult> {
     const dep = checkDeployment(deployment)
     const registry = registryService(checkApp(app))
     const regId = await this.#serviceId(registry)
-    if (regId === undefined) throw new DeploymentsError(`app ${app} has no registry (${registry}); switch to a deployment first`)
+    if (regId === undefined) throw new DeploymentsError(`app ${app} has no registry (${registry}); switch to a deployment first`, 'NOT_FOUND')
     const markers = (await this.#listInstances(regId)).map((m) => m.id)
     const state = appStateFrom(markers)
-    if (!state.deployments.has(dep)) throw new DeploymentsError(`deployment ${deployment} is not one of app ${app}'s deployments (${[...state.deployments.keys()].join(', ') || 'none'})`)
-    if (state.current === dep) throw new DeploymentsError(`deployment ${deployment} is app ${app}'s current deployment; switch to another one first`)
+    if (!state.deployments.has(dep)) throw new DeploymentsError(`deployment ${deployment} is not one of app ${app}'s deployments (${[...state.deployments.keys()].join(', ') || 'none'})`, 'NOT_FOUND')
+    if (state.current === dep) throw new DeploymentsError(`deployment ${deployment} is app ${app}'s current deployment; switch to another one first`, 'CONFLICT')
     const seconds = Math.ceil(deadlineMs / 1000)
     const drainMarker = markerId({ kind: 'draining', deployment: dep, deadlineSeconds: seconds })
     const drop = new Set<string>(this.#expired(markers, dep))
@@ -179,7 +196,7 @@ export class DeploymentRegistry {
       if (p !== undefined && p.kind !== 'current' && p.deployment === dep && id !== drainMarker) drop.add(id)
     }
     const peak = markers.filter((id) => !drop.has(id)).length + (markers.includes(drainMarker) ? 0 : 1)
-    if (peak > MAX_MARKERS + 1) throw new DeploymentsError(`app ${app}: too many markers (${peak})`)
+    if (peak > MAX_MARKERS + 1) throw new DeploymentsError(`app ${app}: too many markers (${peak})`, 'CONFLICT')
     // Marker first: holders must never see DRAINING instances without the drain deadline that admits them.
     if (!markers.includes(drainMarker)) await this.#register(regId, drainMarker)
     for (const id of drop) await this.#deregister(regId, id)
@@ -247,6 +264,11 @@ export class DeploymentRegistry {
     return out
   }
 
+  /** Destroy the SDK client it was given (its owner is done with it). */
+  close(): void {
+    this.#c.destroy()
+  }
+
   async #nsId(): Promise<string> {
     if (this.#namespaceId !== undefined) return this.#namespaceId
     const want = this.#o.namespace.toLowerCase()
@@ -257,7 +279,7 @@ export class DeploymentRegistry {
       if (ns?.Id !== undefined) return (this.#namespaceId = ns.Id)
       token = page.NextToken
     } while (token !== undefined)
-    throw new DeploymentsError(`no DNS namespace named ${this.#o.namespace}`)
+    throw new DeploymentsError(`no DNS namespace named ${this.#o.namespace}`, 'NOT_FOUND')
   }
 
   async #serviceId(name: string): Promise<string | undefined> {
@@ -283,6 +305,7 @@ export class DeploymentRegistry {
           NamespaceId: await this.#nsId(),
           Description: 'blue/green registry: marker InstanceIds name the deployments and the current one (docs/blue-green.md)',
           DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'SRV', TTL: this.#o.ttlSeconds ?? 5 }] },
+          Tags: [{ Key: REGISTRY_TAG, Value: this.#o.namespace.toLowerCase() }],
         }),
       )
       if (Service?.Id === undefined) throw new DeploymentsError('CreateService returned no id')
@@ -311,13 +334,16 @@ export class DeploymentRegistry {
   /** Cloud Map operations are asynchronous: wait for SUCCESS so the order of writes holds. */
   async #wait(operationId: string | undefined): Promise<void> {
     if (operationId === undefined) return
-    for (let i = 0; i < OPERATION_POLLS; i++) {
+    const budget = this.#o.operationTimeoutMs ?? OPERATION_TIMEOUT_MS
+    for (let i = 0, waited = 0; waited <= budget; i++) {
       const { Operation } = await this.#c.send(new GetOperationCommand({ OperationId: operationId }))
       if (Operation?.Status === 'SUCCESS') return
       if (Operation?.Status === 'FAIL') throw new DeploymentsError(`operation ${operationId} failed: ${Operation.ErrorMessage ?? 'unknown'}`)
-      await this.#sleep(Math.min(1000, 50 * 2 ** Math.min(i, 5)))
+      const pause = Math.min(1000, 50 * 2 ** Math.min(i, 5))
+      waited += pause
+      await this.#sleep(pause)
     }
-    throw new DeploymentsError(`operation ${operationId} did not finish`)
+    throw new DeploymentsError(`operation ${operationId} did not finish within ${Math.round(budget / 1000)} s`)
   }
 }
 
@@ -326,14 +352,14 @@ function isDrainingAttr(attributes: Readonly<Record<string, string>>): boolean {
 }
 
 function checkApp(app: string): string {
-  if (!isDnsLabel(app.toLowerCase())) throw new DeploymentsError(`app ${JSON.stringify(app)} must be a DNS label`)
+  if (!isDnsLabel(app.toLowerCase())) throw new DeploymentsError(`app ${JSON.stringify(app)} must be a DNS label`, 'INVALID')
   return app
 }
 
 function checkDeployment(id: string): string {
   const dep = id.toLowerCase()
-  if (!isDnsLabel(dep)) throw new DeploymentsError(`deployment ${JSON.stringify(id)} must be a DNS label (letters, digits, '-')`)
-  if (dep.length > MAX_DEPLOYMENT_ID) throw new DeploymentsError(`deployment ids may have at most ${MAX_DEPLOYMENT_ID} characters (marker InstanceIds are at most 64)`)
+  if (!isDnsLabel(dep)) throw new DeploymentsError(`deployment ${JSON.stringify(id)} must be a DNS label (letters, digits, '-')`, 'INVALID')
+  if (dep.length > MAX_DEPLOYMENT_ID) throw new DeploymentsError(`deployment ids may have at most ${MAX_DEPLOYMENT_ID} characters (marker InstanceIds are at most 64)`, 'INVALID')
   return dep
 }
 
