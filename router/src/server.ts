@@ -223,12 +223,14 @@ export class MainServer {
       const cl = req.headers['content-length']
       if (limit > 0 && cl !== undefined && Number(cl) > limit) throw new PayloadTooLargeError(limit)
       let target = match.target
+      let acceptDraining = false
       if (match.route.affinity !== undefined) {
         const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now(), match.route.lookup)
         target = chosen.target
+        acceptDraining = chosen.acceptDraining
         if (chosen.setCookie !== undefined) res.setHeader('set-cookie', chosen.setCookie)
       }
-      const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(target) ?? (await this.#d.cache.resolve(target)))
+      const endpoints = this.#eligible(match, 'http', this.#d.cache.peek(target) ?? (await this.#d.cache.resolve(target)), acceptDraining)
       const key = targetKey(target)
       const ctx = this.#forwardContext(req, client, requestId, trace, match, false)
       const balancer = this.#d.balancerFor(match.route.balancer)
@@ -298,11 +300,15 @@ export class MainServer {
     }
   }
 
-  /** Endpoints that may take this new request or WebSocket (throws 503 when none). */
-  #eligible(match: RouteMatch, kind: 'http' | 'websocket', resolved: { readonly endpoints: readonly Endpoint[] }): readonly Endpoint[] {
+  /**
+   * Endpoints that may take this new request or WebSocket (throws 503 when
+   * none). `acceptDraining`: an affinity holder of a deployment being drained,
+   * before its deadline, may still reach its DRAINING instances.
+   */
+  #eligible(match: RouteMatch, kind: 'http' | 'websocket', resolved: { readonly endpoints: readonly Endpoint[] }, acceptDraining = false): readonly Endpoint[] {
     const what = match.what
     if (resolved.endpoints.length === 0) throw new NoHealthyEndpointError(what, this.#d.config.retryAfterSeconds)
-    const eligible = eligibleEndpoints(resolved.endpoints, kind, match.route.drainingAcceptsHttp)
+    const eligible = acceptDraining ? resolved.endpoints : eligibleEndpoints(resolved.endpoints, kind, match.route.drainingAcceptsHttp)
     if (eligible.length === 0) {
       const draining = resolved.endpoints.every(isDraining)
       throw new NoHealthyEndpointError(what, this.#d.config.retryAfterSeconds, draining ? 'is DRAINING and accepts no new connections' : 'has no healthy instance')
@@ -344,12 +350,14 @@ export class MainServer {
       routeName = match.route.name
       let target = match.target
       let setCookie: string | undefined
+      let acceptDraining = false
       if (match.route.affinity !== undefined) {
         const chosen = await chooseDeployment(this.#d.cache, match.route.affinity, req.headers, clientUsedHttps(isTls(socket), req.headers['x-forwarded-proto']), this.#now(), match.route.lookup)
         target = chosen.target
         setCookie = chosen.setCookie
+        acceptDraining = chosen.acceptDraining
       }
-      const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(target) ?? (await this.#d.cache.resolve(target)))
+      const endpoints = this.#eligible(match, 'websocket', this.#d.cache.peek(target) ?? (await this.#d.cache.resolve(target)), acceptDraining)
       const key = targetKey(target)
       const ctx = { ...this.#forwardContext(req, client, requestId, trace, match, true), setCookie }
       const balancer = this.#d.balancerFor(match.route.balancer)

@@ -96,6 +96,8 @@ t.test('decision table', async (t) => {
     t.equal(d?.reason, r.reason, `${r.name}: reason`)
     t.equal(d?.setCookie !== undefined, r.setCookie, `${r.name}: Set-Cookie`)
     if (d?.setCookie !== undefined) t.match(d.setCookie, new RegExp(`^deployment=${r.want}; `), `${r.name}: cookie names the chosen deployment`)
+    // Only a holder of a deployment being drained, before its deadline, may use DRAINING instances.
+    t.equal(d?.acceptDraining, r.want === 'd', `${r.name}: DRAINING instances ${r.want === 'd' ? 'admitted' : 'skipped'}`)
   }
 })
 

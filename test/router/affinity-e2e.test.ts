@@ -241,8 +241,22 @@ t.test('API discovery: switch seen within the poll interval, holder kept', async
   await until(s, () => get(s), (x) => x.deployment === b)
   t.equal((await get(s, a)).deployment, a, 'holder of A reaches A')
   await s.reg.drain('web', A, s.clock.now + 60_000)
-  // API discovery sees the DRAINING attribute: the holder is still admitted before the deadline.
-  await until(s, () => get(s, a), (x) => x.deployment === a)
+  // Regression (holders got 503 NO_HEALTHY_ENDPOINT once discovery showed the DRAINING attribute):
+  // wait until the router itself sees A's instance DRAINING, then the holder must still reach A.
+  // (The holder's own requests are what make the cache refresh A's answer.)
+  await eventually(async () => {
+    await get(s, a)
+    return s.router.cache.view().some((v) => v.key.startsWith(`service:${a}`) && v.endpoints.some((e) => e.attributes['status'] === 'DRAINING'))
+  }, 20_000)
+  const held = await get(s, a)
+  t.equal(held.deployment, a, `before the deadline the holder reaches A's DRAINING instance over HTTP (${held.status} ${held.code ?? ''})`)
+  const sock = new WebSocket(`${s.url.replace('http', 'ws')}/live`, { headers: { cookie: `${COOKIE}=${a}` } })
+  const greeting = await new Promise<string>((resolve, reject) => {
+    sock.once('message', (m) => resolve(String(m)))
+    sock.once('error', reject)
+  })
+  sock.close()
+  t.equal(greeting, a, 'and with a WebSocket')
   t.equal((await get(s)).deployment, b, 'new visitors: B')
   s.clock.now += 61_000
   await until(s, () => get(s, a), (x) => x.deployment === b)

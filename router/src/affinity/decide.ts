@@ -40,6 +40,12 @@ export interface AffinityDecision {
   readonly reason: AffinityReason
   /** Set-Cookie value to send, or undefined when the client's cookie already names `deployment`. */
   readonly setCookie: string | undefined
+  /**
+   * A holder pinned to a deployment being drained, before its deadline: its
+   * DRAINING instances take this request or WebSocket (the drain keeps them
+   * working for holders until the deadline; the balancers would skip them).
+   */
+  readonly acceptDraining: boolean
 }
 
 /** The value of cookie `name` in a Cookie header (first occurrence), or undefined. */
@@ -123,7 +129,8 @@ export function decide(
   }
   if (deployment === undefined) return undefined
   const setCookie = req.cookieValue === deployment ? undefined : affinityCookie(opts, deployment, secure)
-  return { deployment, reason, setCookie }
+  const acceptDraining = reason === 'pinned' && req.pinned?.id === deployment && req.pinned.drainDeadlineMs !== undefined
+  return { deployment, reason, setCookie, acceptDraining }
 }
 
 /** Did the client come over HTTPS (TLS to us, or the ALB's X-Forwarded-Proto)? */
