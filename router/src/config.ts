@@ -28,6 +28,8 @@ export interface RouterConfig {
   readonly adminToken: string | undefined
   /** Bearer token the admin dashboard sends to media nodes' POST /admin/drain; undefined disables the drain action. */
   readonly mediaAdminToken: string | undefined
+  /** The admin dashboard may switch and drain deployments of affinity apps (writes their Cloud Map registries). */
+  readonly deploymentControl: boolean
   readonly namespace: string
   readonly discoveryMode: DiscoveryMode
   readonly dns: {
@@ -135,6 +137,7 @@ export const ENV_DOC: ReadonlyArray<readonly [name: string, def: string, meaning
   ['ADMIN_PORT', '9090', 'Port of the admin listener (GET /metrics, /admin/*). Must differ from PORT.'],
   ['ADMIN_TOKEN', '(unset)', 'Bearer token for /admin/*; when unset every /admin/* request gets 401. At least 16 characters.'],
   ['MEDIA_ADMIN_TOKEN', '(unset)', "The media nodes' ADMIN_TOKEN: the admin dashboard's drain action calls a node's POST /admin/drain with it, at the node's address and its `admin_port` attribute; when unset the action answers 503."],
+  ['DEPLOYMENT_CONTROL', 'false', "`true`: the admin dashboard's **Make current** and **Drain** buttons of blue/green apps work: the router writes the app's registry in Cloud Map through the API (`CLOUDMAP_REGION`, `CLOUDMAP_ENDPOINT`, `CLOUDMAP_TIMEOUT_MS`; the task role needs the rights `infra/aws` grants with `routerDeploymentControl`), in any `DISCOVERY_MODE` but `static`. Otherwise those actions answer 409 `ACTION_DISABLED`."],
   ['CLOUDMAP_NAMESPACE', 'ecs.internal', 'Cloud Map namespace (DNS name) the targets live in.'],
   ['DISCOVERY_MODE', 'dns', '`dns` (Cloud Map private DNS), `cloudmap` (DiscoverInstances API) or `static` (JSON file).'],
   ['DNS_SERVERS', '(system)', 'Comma-separated `ip` or `ip:port` DNS servers; empty uses the system resolver (the VPC resolver on ECS).'],
@@ -262,6 +265,8 @@ export function loadConfig(env: Env = process.env): RouterConfig {
   const discoveryMode = r.oneOf<DiscoveryMode>('DISCOVERY_MODE', 'dns', ['dns', 'cloudmap', 'static'])
   const staticFile = r.raw('STATIC_DISCOVERY_FILE')
   if (discoveryMode === 'static' && staticFile === undefined) throw new ConfigError('STATIC_DISCOVERY_FILE', 'required when DISCOVERY_MODE=static')
+  const deploymentControl = r.bool('DEPLOYMENT_CONTROL', false)
+  if (deploymentControl && discoveryMode === 'static') throw new ConfigError('DEPLOYMENT_CONTROL', 'needs Cloud Map: with DISCOVERY_MODE=static the router reads no registry it could write')
 
   const mediaService = r.string('MEDIA_SERVICE', 'media')
   if (!LABEL.test(mediaService)) throw new ConfigError('MEDIA_SERVICE', `not a DNS label: "${mediaService}"`)
@@ -287,6 +292,7 @@ export function loadConfig(env: Env = process.env): RouterConfig {
     adminPort,
     adminToken,
     mediaAdminToken,
+    deploymentControl,
     namespace,
     discoveryMode,
     dns: {

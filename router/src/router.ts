@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import type { RouterConfig } from './config.js'
-import type { Discovery } from './discovery/discovery.js'
+import type { Discovery, TargetLookup } from './discovery/discovery.js'
 import { DnsDiscovery } from './discovery/dns.js'
 import { StaticDiscovery } from './discovery/static.js'
 import { DiscoveryCache } from './discovery/cache.js'
@@ -21,8 +21,10 @@ import { RouterMetrics } from './admin/metrics.js'
 import { createAdminServer } from './admin/server.js'
 import { buildSnapshot, type RouterSnapshot, type SnapshotSource } from './admin/snapshot.js'
 import { createLogger, type Logger } from './log.js'
+import type { DeploymentControl } from './deployments/control.js'
+import { createDeploymentControl } from './deployments/sdk-control.js'
 import { RouteSource } from './routing/route-source.js'
-import type { BalancerName } from './routing/route.js'
+import type { BalancerName, Route } from './routing/route.js'
 import { MainServer } from './server.js'
 
 export interface RouterDeps {
@@ -38,6 +40,8 @@ export interface RouterDeps {
   readonly routeSource?: RouteSource
   /** Wall clock, epoch ms (deployment drain deadlines); tests inject one. */
   readonly wallClock?: () => number
+  /** Override the registry writer of the dashboard's deployment actions (default: the SDK one when DEPLOYMENT_CONTROL is on). */
+  readonly deploymentControl?: DeploymentControl
 }
 
 export interface Router {
@@ -101,6 +105,18 @@ function sdkCloudMapApi(config: RouterConfig, logger: Logger): CloudMapApi {
   return new SdkCloudMapApi({ region: c.region, endpoint: c.endpoint, connectTimeoutMs: c.connectTimeoutMs, requestTimeoutMs: c.timeoutMs, logger: sdkLogger(logger) })
 }
 
+/** The route table's blue/green apps: each app once, with the routes serving it (the first one's lookup). */
+export function affinityApps(list: readonly Route[]): Array<{ app: string; routes: string[]; lookup: TargetLookup | undefined }> {
+  const apps = new Map<string, { app: string; routes: string[]; lookup: TargetLookup | undefined }>()
+  for (const r of list) {
+    if (r.affinity === undefined) continue
+    const had = apps.get(r.affinity.app)
+    if (had !== undefined) had.routes.push(r.name)
+    else apps.set(r.affinity.app, { app: r.affinity.app, routes: [r.name], lookup: r.lookup })
+  }
+  return [...apps.values()]
+}
+
 export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Router {
   const logger = deps.logger ?? createLogger({ base: { component: 'router' } })
   const metrics = deps.metrics ?? new RouterMetrics()
@@ -148,6 +164,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       const v = routes.view()
       return { routeFile: { file: v.file, loadedAt: v.loadedAt, lastError: v.lastError }, routes: v.routes }
     },
+    apps: () => affinityApps(routes.table.routes),
     serving: () => serving,
   }
   const snapshot = (lookUpMedia: boolean): Promise<RouterSnapshot> => buildSnapshot(snapshotSource, { lookUpMedia })
@@ -158,6 +175,10 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     routesView: () => snapshot(false),
     snapshots: async () => [await snapshot(true)],
     mediaAdminToken: config.mediaAdminToken,
+    // Only the process serving the admin port writes (cluster workers have none).
+    ...(deps.admin !== false && config.deploymentControl ? { deploymentControl: deps.deploymentControl ?? createDeploymentControl(config, logger) } : {}),
+    logger,
+    ...(deps.wallClock !== undefined ? { wallClock: deps.wallClock } : {}),
   })
   const admin = adminServer.server
   const portOf = (s: Server): number => {

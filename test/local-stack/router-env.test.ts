@@ -46,6 +46,15 @@ t.test('static mode gets the file the stack wrote unless the caller names one', 
   t.equal(composeRouterEnv({ ...facts, staticFile: '/tmp/x.json' }, { STATIC_DISCOVERY_FILE: '/mine.json' })['STATIC_DISCOVERY_FILE'], '/mine.json')
 })
 
+t.test("the dashboard's deployment actions are on, except where discovery is static", async (t) => {
+  t.equal(loadConfig(composeRouterEnv(facts, {})).deploymentControl, true, 'on by default: they write the emulator')
+  t.equal(loadConfig(composeRouterEnv(facts, { DEPLOYMENT_CONTROL: 'false' })).deploymentControl, false, 'and can be turned off')
+  const staticEnv = composeRouterEnv({ ...facts, staticFile: '/tmp/x.json' }, { DISCOVERY_MODE: 'static' })
+  t.equal(staticEnv['DEPLOYMENT_CONTROL'], undefined, 'static discovery reads no registry: the default does not apply')
+  t.equal(loadConfig(staticEnv).deploymentControl, false)
+  t.throws(() => loadConfig(composeRouterEnv({ ...facts, staticFile: '/tmp/x.json' }, { DISCOVERY_MODE: 'static', DEPLOYMENT_CONTROL: 'true' })), { name: 'ConfigError', message: /^DEPLOYMENT_CONTROL: needs Cloud Map/ }, 'asked for explicitly with static discovery: the router refuses')
+})
+
 t.test('pinned and unsupported variables are refused, naming the variable', async (t) => {
   t.throws(() => composeRouterEnv(facts, { DNS_SERVERS: '10.0.0.2' }), { name: 'StackEnvError', message: /^DNS_SERVERS: set by the local stack to its own Cloud Map emulator \(127\.0\.0\.1:9653\)/ })
   t.throws(() => composeRouterEnv(facts, { CLOUDMAP_ENDPOINT: 'https://servicediscovery.eu-west-1.amazonaws.com' }), { message: /^CLOUDMAP_ENDPOINT: .*http:\/\/127\.0\.0\.1:9600/ })

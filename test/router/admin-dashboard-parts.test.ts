@@ -1,7 +1,8 @@
 // The admin dashboard's pure parts, table-driven with a fake clock: the
 // Prometheus text reader, counter rates over a sliding window, sessions
-// (lifetime, bound, cookie parsing), the snapshot parser for IPC input, and
-// how the state merges snapshots (no double count of a node within a process).
+// (lifetime, bound, cookie parsing), the snapshot parser for IPC input, how
+// the state merges snapshots (no double count of a node within a process),
+// and the blue/green app rows merged from several processes' registry answers.
 import t from 'tap'
 import { readSamples } from '../../router/src/admin/prom-text.js'
 import { RateWindow } from '../../router/src/admin/rates.js'
@@ -10,7 +11,8 @@ import { parseSnapshot } from '../../router/src/admin/snapshot.js'
 import { RouterMetrics } from '../../router/src/admin/metrics.js'
 import { DashboardState } from '../../router/src/admin/dashboard-state.js'
 import { NodeAdmin } from '../../router/src/admin/node-admin.js'
-import type { RouterSnapshot } from '../../router/src/admin/snapshot.js'
+import type { RouterSnapshot, SnapshotApp } from '../../router/src/admin/snapshot.js'
+import { appRows } from '../../router/src/admin/app-rows.js'
 
 t.test('readSamples reads the router exposition', async (t) => {
   const m = new RouterMetrics({ defaultMetrics: false })
@@ -107,16 +109,85 @@ t.test('DashboardState: a node in the media service and its own lookup counts on
       { key: 'service:media', notFound: false, stale: false, ageMs: 1, endpoints: [endpoint] },
       { key: 'instance:media/n1', notFound: false, stale: false, ageMs: 1, endpoints: [endpoint] },
       { key: 'service:app', notFound: false, stale: false, ageMs: 1, endpoints: [{ ...endpoint, id: 'app-1', inFlight: 1 }] },
+      // A blue/green registry (markers, not a deployment) and a route's own record type in the key.
+      { key: 'service:_deployments.web@SRV', notFound: false, stale: false, ageMs: 1, endpoints: [{ ...endpoint, id: 'current-1.web-a' }] },
+      { key: 'service:web-a@SRV', notFound: false, stale: false, ageMs: 1, endpoints: [{ ...endpoint, id: 'web-a-1', inFlight: 0 }] },
     ],
   })
   let processes = 1
   const state = new DashboardState({ snapshots: async () => Array.from({ length: processes }, (_, i) => snap(100 + i)), renderMetrics: async () => '', nodes })
   const one = await state.view()
   t.match(one.nodes, [{ id: 'n1', inFlight: 2, adminPort: 2, status: 'ACTIVE', statusSource: 'discovery', answering: false, drainable: false }], 'one process: its count')
-  t.match(one.deployments, [{ id: 'app', instances: 1, endpoints: [{ id: 'app-1', inFlight: 1 }] }])
+  t.match(one.deployments, [{ id: 'app', instances: 1, endpoints: [{ id: 'app-1', inFlight: 1 }] }, { id: 'web-a', instances: 1 }])
+  t.equal(one.deployments.length, 2, 'the registry is no deployment; `@SRV` is not part of the id')
   processes = 2
   const two = await state.view()
   t.match(two.nodes, [{ id: 'n1', inFlight: 4 }], 'two workers: the sum of their counts')
-  t.match(two.deployments, [{ id: 'app', instances: 1, endpoints: [{ id: 'app-1', inFlight: 2 }] }], 'the same instance from two workers is one row')
+  t.match(two.deployments, [{ id: 'app', instances: 1, endpoints: [{ id: 'app-1', inFlight: 2 }] }, { id: 'web-a' }], 'the same instance from two workers is one row')
   t.equal(two.processes, 2)
+})
+
+t.test('appRows: the freshest registry answer wins, deployments merged across processes, drains by the wall clock', async (t) => {
+  const NOW = Date.parse('2026-12-01T10:00:00Z')
+  const ep = (id: string, attributes: Record<string, string> = {}, inFlight = 0, ejected = false) => ({ id, host: '10.0.0.1', port: 80, attributes, inFlight, ejected })
+  const answer = (ids: string[], ageMs: number, extra: { notFound?: boolean; stale?: boolean; error?: string } = {}) => ({
+    endpoints: ids.map((id) => ep(id)),
+    notFound: extra.notFound ?? false,
+    stale: extra.stale ?? false,
+    ageMs,
+    ...(extra.error !== undefined ? { error: extra.error } : {}),
+  })
+  const snap = (pid: number, apps: SnapshotApp[]): RouterSnapshot => ({ pid, namespace: 'ns', discovery: 'cloudmap', balancer: 'p2c', mediaService: 'media', serving: true, routes: [], ejected: [], targets: [], apps })
+  const deadlineSoon = Math.floor(NOW / 1000) + 600
+  const deadlinePast = Math.floor(NOW / 1000) - 1
+  // Process 1 holds an older registry answer (A current); process 2 already saw the switch to B.
+  const p1: SnapshotApp = {
+    app: 'web', routes: ['web'],
+    registry: answer(['a', 'b', 'current-1.a'], 900),
+    deployments: [
+      { id: 'a', ...answer([], 100), endpoints: [ep('a-1', { healthStatus: 'HEALTHY' }, 2), ep('a-2', { healthStatus: 'UNHEALTHY' })] },
+      { id: 'b', ...answer([], 100), endpoints: [ep('b-1', {}, 1)] },
+    ],
+  }
+  const p2: SnapshotApp = {
+    app: 'web', routes: ['web-ws'],
+    registry: answer(['a', 'b', 'current-2.b', `c.drain-${deadlineSoon}`, `d.drain-${deadlinePast}`], 50),
+    deployments: [
+      { id: 'a', ...answer([], 40), endpoints: [ep('a-1', { healthStatus: 'HEALTHY' }, 3, true)] },
+      { id: 'b', ...answer([], 40, { stale: true }), endpoints: [ep('b-1', {}, 1)] },
+      { id: 'c', ...answer([], 40), endpoints: [ep('c-1', { status: 'DRAINING' })] },
+      { id: 'd', ...answer([], 0, { notFound: true }) },
+    ],
+  }
+  const shop: SnapshotApp = { app: 'shop', routes: ['shop'], registry: answer([], 0, { notFound: true }), deployments: [] }
+  const down: SnapshotApp = { app: 'down', routes: ['down'], registry: answer([], 0, { error: 'DNS timeout' }), deployments: [] }
+  const rows = appRows([snap(1, [p1, shop]), snap(2, [p2, down])], NOW)
+  t.same(rows.map((r) => [r.app, r.registryStatus, r.current]), [['web', 'ok', 'b'], ['shop', 'missing', null], ['down', 'error', null]])
+  const web = rows[0]
+  t.same(web?.routes, ['web', 'web-ws'])
+  t.equal(web?.registryAgeMs, 50, "the freshest answer's age")
+  t.same(web?.deployments.map((d) => d.id), ['b', 'a', 'c', 'd'], 'current first, then by id')
+  t.match(web?.deployments, [
+    { id: 'b', current: true, drainDeadline: null, instances: 1, inFlight: 2, stale: true, ageMs: 40 },
+    { id: 'a', current: false, instances: 2, healthy: 1, unhealthy: 1, ejected: 1, usable: 0, inFlight: 5, endpoints: [{ id: 'a-1', inFlight: 5, ejected: true, health: 'HEALTHY' }, { id: 'a-2', health: 'UNHEALTHY' }] },
+    { id: 'c', drainDeadline: new Date(deadlineSoon * 1000).toISOString(), drained: false, draining: 1, usable: 0 },
+    { id: 'd', drainDeadline: new Date(deadlinePast * 1000).toISOString(), drained: true, notFound: true, instances: 0 },
+  ])
+  t.equal(rows[2]?.registryError, 'DNS timeout')
+  t.same(appRows([snap(1, [])], NOW), [], 'no affinity route: no apps')
+})
+
+t.test('parseSnapshot reads the apps of a worker message', async (t) => {
+  const base = { pid: 7, namespace: 'ns', discovery: 'dns', balancer: 'p2c', mediaService: 'media', serving: true, routes: [], ejected: [], targets: [] }
+  const s = parseSnapshot({
+    ...base,
+    apps: [
+      { app: 'web', routes: ['web', 3], registry: { endpoints: [{ id: 'a', host: '192.0.2.1', port: 9, attributes: {} }], notFound: false, stale: false, ageMs: 5 }, deployments: [{ id: 'a', endpoints: [], notFound: true, stale: false, ageMs: 0 }, { endpoints: [] }] },
+      { app: 'broken' },
+    ],
+  })
+  t.same(s?.apps, [
+    { app: 'web', routes: ['web'], registry: { endpoints: [{ id: 'a', host: '192.0.2.1', port: 9, attributes: {}, inFlight: 0, ejected: false }], notFound: false, stale: false, ageMs: 5 }, deployments: [{ id: 'a', endpoints: [], notFound: true, stale: false, ageMs: 0 }] },
+  ])
+  t.equal(parseSnapshot(base)?.apps, undefined, 'a snapshot for /admin/routes has none')
 })

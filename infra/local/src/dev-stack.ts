@@ -18,6 +18,7 @@ import { createRouter, type Router } from '../../../router/src/router.js'
 import { createLogger, parseLogLevel } from '../../../router/src/log.js'
 import { SdkCloudMapApi } from '../../../router/src/discovery/cloudmap-api.js'
 import { quietSdkNodeNotice, sdkLogger } from '../../../router/src/discovery/sdk-logger.js'
+import { createDeploymentControl } from '../../../router/src/deployments/sdk-control.js'
 import { composeRouterEnv } from './router-env.js'
 import { EMPTY_STACK_FILE, type StackFile, type StackService } from './stack-file.js'
 
@@ -171,7 +172,9 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       config.discoveryMode === 'cloudmap'
         ? new SdkCloudMapApi({ region: 'us-east-1', endpoint: emulator.apiEndpoint, connectTimeoutMs: config.cloudmap.connectTimeoutMs, requestTimeoutMs: config.cloudmap.timeoutMs, logger: sdkLogger(logger), credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
         : undefined
-    const router = createRouter(config, { logger, ...(cloudmapApi !== undefined ? { cloudmapApi } : {}) })
+    // DEPLOYMENT_CONTROL: the dashboard's registry writes go to the emulator with the same dummy credentials.
+    const deploymentControl = config.deploymentControl ? createDeploymentControl(config, logger, { accessKeyId: 'local', secretAccessKey: 'local' }) : undefined
+    const router = createRouter(config, { logger, ...(cloudmapApi !== undefined ? { cloudmapApi } : {}), ...(deploymentControl !== undefined ? { deploymentControl } : {}) })
     await router.listen()
     cleanups.push(() => router.close())
     return {

@@ -54,6 +54,7 @@ export function stackDefaults(facts: StackFacts): Array<readonly [string, string
     ['DISCOVERY_MODE', 'dns', 'the emulator answers DNS'],
     ['CLOUDMAP_REGION', 'us-east-1', 'the emulator accepts any region'],
     ['DRAIN_DELAY_MS', '0', 'no load balancer to wait for: Ctrl-C stops at once'],
+    ['DEPLOYMENT_CONTROL', 'true', "the admin dashboard's blue/green buttons write the emulator's registries (not with DISCOVERY_MODE=static)"],
     ...(facts.staticFile !== undefined ? [['STATIC_DISCOVERY_FILE', facts.staticFile, 'DISCOVERY_MODE=static: what the stack started'] as const] : []),
   ]
 }
@@ -88,5 +89,8 @@ export function composeRouterEnv(facts: StackFacts, caller: Readonly<Record<stri
   }
   const env: Record<string, string> = {}
   for (const [name, value] of stackDefaults(facts)) env[name] = value
-  return { ...env, ...given, ...pinnedValues(facts) }
+  const out: Record<string, string> = { ...env, ...given, ...pinnedValues(facts) }
+  // Static discovery reads no registry to write: the default does not apply (an explicit setting is the router's to refuse).
+  if (out['DISCOVERY_MODE'] === 'static' && given['DEPLOYMENT_CONTROL'] === undefined) delete out['DEPLOYMENT_CONTROL']
+  return out
 }

@@ -64,6 +64,14 @@ export function dashboardPage(csrf: string): string {
     </table>
   </section>
   <section class="card">
+    <h2>Blue/green apps</h2>
+    <p class="hint" id="apps-actions"></p>
+    <table id="apps">
+      <thead><tr><th>Deployment</th><th>State</th><th class="num">Instances</th><th class="num">Healthy</th><th class="num">Draining</th><th class="num">Usable</th><th class="num">In flight</th><th>Instances</th><th class="num">Answer age</th><th></th></tr></thead>
+      <tbody><tr class="empty"><td colspan="10">Loading…</td></tr></tbody>
+    </table>
+  </section>
+  <section class="card">
     <h2>Routes</h2>
     <table id="routes">
       <thead><tr><th>Route</th><th>Template</th><th class="num">Req/s</th><th class="num">5xx/s</th><th class="num">4xx/s</th><th class="num">5xx ratio</th><th class="num">WebSockets</th><th class="num">Requests</th><th class="num">Upstream errors</th><th class="num">Ejections</th></tr></thead>
@@ -72,7 +80,7 @@ export function dashboardPage(csrf: string): string {
   </section>
   <section class="card">
     <h2>Deployments</h2>
-    <p class="hint">The router discovers on demand: a deployment is listed once a request has asked for it.</p>
+    <p class="hint">The router discovers on demand: a deployment is listed once a request has asked for it (blue/green apps' deployments are looked up for the view above).</p>
     <table id="deployments">
       <thead><tr><th>Deployment</th><th class="num">Instances</th><th class="num">Usable</th><th class="num">In flight</th><th>Instances</th><th class="num">Answer age</th></tr></thead>
       <tbody><tr class="empty"><td colspan="6">Loading…</td></tr></tbody>
@@ -133,9 +141,18 @@ tr.empty td { color: var(--muted); text-align: center; padding: 18px; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 2px 8px; border-radius: 999px; font-size: 11px; font-weight: 700; letter-spacing: .4px; }
 .badge-active, .badge-healthy { color: var(--ok); background: var(--ok-bg); }
-.badge-draining, .badge-starting, .badge-stale { color: var(--warn); background: var(--warn-bg); }
-.badge-unhealthy, .badge-ejected, .badge-noanswer, .badge-gone, .badge-notfound { color: var(--bad); background: var(--bad-bg); }
-.badge-unknown, .badge-none { color: var(--idle); background: var(--idle-bg); }
+.badge-current { color: #fff; background: var(--ok); }
+.badge-draining, .badge-starting, .badge-stale, .badge-switching { color: var(--warn); background: var(--warn-bg); }
+.badge-unhealthy, .badge-ejected, .badge-noanswer, .badge-gone, .badge-notfound, .badge-error { color: var(--bad); background: var(--bad-bg); }
+.badge-unknown, .badge-none, .badge-known, .badge-drained, .badge-noregistry { color: var(--idle); background: var(--idle-bg); }
+tr.app-head td { background: var(--bg); border-top: 1px solid var(--line); font-size: 13px; }
+tbody tr.app-head:hover td { background: var(--bg); }
+#apps-actions.off { color: var(--warn); }
+.buttons { display: inline-flex; gap: 6px; }
+button.switch { color: var(--accent); border-color: #b9cdf7; }
+button.switch.confirm { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.drain-deployment { color: var(--warn); border-color: #efd29b; }
+button.drain-deployment.confirm { background: var(--warn); border-color: var(--warn); color: #fff; }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; }
 .chip { border: 1px solid var(--line); border-radius: 6px; padding: 2px 6px; font-size: 12px; display: inline-flex; gap: 6px; align-items: center; }
 button { font: inherit; border-radius: 6px; padding: 6px 12px; cursor: pointer; border: 1px solid var(--line); background: var(--panel); color: var(--ink); }

@@ -3,7 +3,8 @@
 // cluster primary's aggregate works the same), rates over a sliding window,
 // and the discovered targets from the router snapshots (one per process that
 // serves traffic): deployments with their instances, media nodes with what
-// they say on /status. Media nodes stay listed for a while after they left
+// they say on /status, blue/green apps with their registry's state
+// (app-rows.ts). Media nodes stay listed for a while after they left
 // discovery (a draining node reports UNHEALTHY and drops out of a healthy-only
 // answer), as long as they still answer /status.
 
@@ -13,12 +14,17 @@ import { readSamples } from './prom-text.js'
 import { RateWindow } from './rates.js'
 import { adminPortOf, type NodeAdmin } from './node-admin.js'
 import type { RouterSnapshot, SnapshotEndpoint } from './snapshot.js'
+import { appRows, type AppRow } from './app-rows.js'
 
 export interface DashboardStateOptions {
   /** One snapshot per process serving traffic (with the media service looked up). */
   readonly snapshots: () => Promise<RouterSnapshot[]>
   readonly renderMetrics: () => Promise<string>
   readonly nodes: NodeAdmin
+  /** Whether the deployment actions (switch, drain) are on, and why not. Default off. */
+  readonly deploymentActions?: { readonly enabled: boolean; readonly disabledReason: string | null }
+  /** Wall clock, epoch ms (drain deadlines). Default Date.now. */
+  readonly wallClock?: () => number
   /** Rates are averaged over this window. Default 10 s. */
   readonly rateWindowMs?: number
   /** A node gone from discovery stays listed this long while it answers /status. Default 120 s. */
@@ -96,9 +102,12 @@ export interface DashboardView {
   }
   readonly routes: readonly RouteRow[]
   readonly deployments: readonly DeploymentRow[]
+  /** Blue/green apps (routes with `affinity`). */
+  readonly apps: readonly AppRow[]
   readonly nodes: readonly NodeRow[]
   readonly ejected: ReadonlyArray<{ readonly endpoint: string; readonly untilMs: number; readonly ejections: number }>
-  readonly actions: { readonly drain: boolean }
+  /** `drain`: media nodes; `deployments`: switch and drain of app deployments (`deploymentsDisabled` says why not). */
+  readonly actions: { readonly drain: boolean; readonly deployments: boolean; readonly deploymentsDisabled: string | null }
   readonly rateWindowSeconds: number
 }
 
@@ -145,9 +154,14 @@ export class DashboardState {
       router: first === undefined ? null : { namespace: first.namespace, discovery: first.discovery, balancer: first.balancer, mediaService, serving: snaps.every((s) => s.serving) },
       ...this.#metricsPart(snaps, text),
       deployments: deployments(snaps, mediaService),
+      apps: appRows(snaps, (this.#o.wallClock ?? Date.now)()),
       nodes: await this.#nodes(snaps),
       ejected: snaps.flatMap((s) => s.ejected),
-      actions: { drain: this.#o.nodes.drainEnabled },
+      actions: {
+        drain: this.#o.nodes.drainEnabled,
+        deployments: this.#o.deploymentActions?.enabled ?? false,
+        deploymentsDisabled: this.#o.deploymentActions === undefined ? 'not configured' : this.#o.deploymentActions.disabledReason,
+      },
       rateWindowSeconds: (this.#o.rateWindowMs ?? 10_000) / 1000,
     }
   }
@@ -300,8 +314,10 @@ function deployments(snaps: readonly RouterSnapshot[], mediaService: string): De
   for (const s of snaps) {
     for (const t of s.targets) {
       if (!t.key.startsWith('service:')) continue
-      const id = t.key.slice('service:'.length)
-      if (id === mediaService) continue
+      // One row per service: a route's own record type or port (`@SRV`, `@A:80`) is part of the key only.
+      const id = t.key.slice('service:'.length).split('@')[0] ?? ''
+      // Blue/green registries are not deployments (their markers show under the app).
+      if (id === mediaService || id.startsWith('_')) continue
       let d = byId.get(id)
       if (d === undefined) {
         d = { notFound: t.notFound, stale: t.stale, ageMs: t.ageMs, endpoints: new Map() }

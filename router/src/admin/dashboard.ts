@@ -5,6 +5,8 @@
 //   GET  /admin/assets/*    the page's script and style sheet (no secrets, no auth)
 //   GET  /admin/api/state   the live view (JSON)
 //   POST /admin/api/nodes/<nodeId>/drain   drain a media node through its admin API
+//   POST /admin/api/apps/<app>/deployments/<id>/switch   make it the app's current deployment
+//   POST /admin/api/apps/<app>/deployments/<id>/drain    drain it (JSON body {"deadline": "15m"} optional)
 // and the authentication of every other /admin/* endpoint (GET /admin/routes):
 // `Authorization: Bearer <ADMIN_TOKEN>` as before, or the session cookie.
 // A POST authenticated by the cookie must carry the session's CSRF token and
@@ -16,6 +18,7 @@ import { bearerMatches, secretMatches } from './auth.js'
 import { SessionStore, clearedSessionCookie, csrfMatches, sessionCookie, sessionIdFromCookie, type AdminSession } from './sessions.js'
 import type { DashboardState } from './dashboard-state.js'
 import type { NodeAdmin } from './node-admin.js'
+import type { DeploymentActions } from './deployment-actions.js'
 import { appScript, dashboardPage, loginPage, STYLE_CSS } from './assets.js'
 import { sendJson } from '../proxy/respond.js'
 import { RouterError } from '../errors.js'
@@ -25,6 +28,7 @@ export interface DashboardOptions {
   readonly token: string | undefined
   readonly state: DashboardState
   readonly nodes: NodeAdmin
+  readonly deployments: DeploymentActions
   /** Session lifetime. Default 12 h. */
   readonly sessionTtlMs?: number
   /** Clock for sessions (ms since the epoch); tests pass a fake one. */
@@ -34,6 +38,7 @@ export interface DashboardOptions {
 export type AdminAuth = { readonly kind: 'bearer' } | { readonly kind: 'session'; readonly session: AdminSession }
 
 const NODE_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+const DEPLOYMENT_ACTION = /^\/admin\/api\/apps\/([^/]+)\/deployments\/([^/]+)\/(switch|drain)$/
 const MAX_FORM_BYTES = 4096
 
 const HTML_HEADERS: Record<string, string> = {
@@ -134,6 +139,21 @@ export class Dashboard {
       sendJson(res, 202, answer)
       return true
     }
+    const action = DEPLOYMENT_ACTION.exec(path)
+    if (action !== null) {
+      if (method !== 'POST') return methodNotAllowed(res, 'POST')
+      const auth = this.#require(req)
+      if (auth.kind === 'session') this.#checkCsrf(req, auth.session, headerValue(req.headers['x-csrf-token']))
+      const [, app = '', id = '', verb] = action
+      if (verb === 'switch') {
+        req.resume()
+        sendJson(res, 200, await this.#o.deployments.switchTo(app, id, auth.kind))
+      } else {
+        const deadline = await readDeadline(req)
+        sendJson(res, 202, await this.#o.deployments.drain(app, id, deadline, auth.kind))
+      }
+      return true
+    }
     return false
   }
 
@@ -201,17 +221,41 @@ function originMatches(req: IncomingMessage, required: boolean): boolean {
   return origin === `${isHttps(req) ? 'https' : 'http'}://${host}`
 }
 
+/** A drain's optional JSON body `{"deadline": "15m"}`: its deadline text, or undefined for none. */
+async function readDeadline(req: IncomingMessage): Promise<string | undefined> {
+  const text = await readBody(req)
+  if (text.trim() === '') return undefined
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/json') throw new RouterError('send the drain options as application/json', 'UNSUPPORTED_MEDIA_TYPE', 415)
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new RouterError('body is not JSON', 'BAD_REQUEST', 400)
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RouterError('body must be a JSON object {"deadline"?}', 'BAD_REQUEST', 400)
+  for (const k of Object.keys(body)) if (k !== 'deadline') throw new RouterError(`unknown field ${JSON.stringify(k)} (deadline)`, 'BAD_REQUEST', 400)
+  const deadline: unknown = 'deadline' in body ? body.deadline : undefined
+  if (deadline !== undefined && typeof deadline !== 'string') throw new RouterError('deadline: expected a string such as "15m" or an ISO time', 'INVALID_DEADLINE', 400)
+  return deadline
+}
+
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(req))
+}
+
+/** The request body as UTF-8, at most MAX_FORM_BYTES. */
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const data of req) {
     const chunk: unknown = data
     if (!Buffer.isBuffer(chunk)) continue
     size += chunk.length
-    if (size > MAX_FORM_BYTES) throw new RouterError(`form larger than ${MAX_FORM_BYTES} bytes`, 'PAYLOAD_TOO_LARGE', 413)
+    if (size > MAX_FORM_BYTES) throw new RouterError(`body larger than ${MAX_FORM_BYTES} bytes`, 'PAYLOAD_TOO_LARGE', 413)
     chunks.push(chunk)
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function redirect(res: ServerResponse, location: string): void {

@@ -1,13 +1,18 @@
 // What one router process knows right now, for /admin/routes and the admin
 // dashboard: its route templates (as the route table describes them), what
 // discovery has cached, ejected endpoints and requests in flight per
-// endpoint. A single router builds it in-process; in cluster mode each worker
-// sends it to the primary over IPC, where parseSnapshot() reads it back.
+// endpoint, and for the dashboard its blue/green apps (each affinity app's
+// registry and known deployments, read through the same discovery cache).
+// A single router builds it in-process; in cluster mode each worker sends it
+// to the primary over IPC, where parseSnapshot() reads it back.
 
-import type { Endpoint } from '../discovery/discovery.js'
+import type { Endpoint, Target, TargetLookup } from '../discovery/discovery.js'
 import type { DiscoveryCache } from '../discovery/cache.js'
 import type { OutlierDetector } from '../balancing/outlier.js'
 import type { LoadTracker } from '../balancing/load-tracker.js'
+import { appStateFrom, registryService } from '../affinity/app-registry.js'
+import { REGISTRY_LOOKUP } from '../affinity/resolve.js'
+import { TargetNotFoundError } from '../errors.js'
 
 export interface SnapshotEndpoint extends Endpoint {
   /** Requests this process has in flight to it now. */
@@ -25,6 +30,29 @@ export interface SnapshotTarget {
   readonly ageMs: number
 }
 
+/** A discovery answer as the dashboard shows it: its endpoints, or why there are none. */
+export interface SnapshotAnswer {
+  readonly endpoints: readonly SnapshotEndpoint[]
+  /** Discovery says the service does not exist. */
+  readonly notFound: boolean
+  /** An answer kept after failed refreshes. */
+  readonly stale: boolean
+  readonly ageMs: number
+  /** Discovery failed with nothing to serve (the message). */
+  readonly error?: string
+}
+
+/** One blue/green app (a route with `affinity`): its registry and its known deployments. */
+export interface SnapshotApp {
+  readonly app: string
+  /** Names of the routes serving it. */
+  readonly routes: readonly string[]
+  /** The registry `_deployments.<app>`: its endpoint ids are the markers. */
+  readonly registry: SnapshotAnswer
+  /** Each known deployment's instances (lower-case id), looked up as the app's route does. */
+  readonly deployments: ReadonlyArray<SnapshotAnswer & { readonly id: string }>
+}
+
 export interface RouterSnapshot {
   readonly pid: number
   readonly namespace: string
@@ -38,6 +66,8 @@ export interface RouterSnapshot {
   readonly routeFile?: Readonly<Record<string, unknown>>
   readonly ejected: ReadonlyArray<{ readonly endpoint: string; readonly untilMs: number; readonly ejections: number }>
   readonly targets: readonly SnapshotTarget[]
+  /** Blue/green apps, when built for the dashboard. */
+  readonly apps?: readonly SnapshotApp[]
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -64,6 +94,27 @@ function parseTarget(v: unknown): SnapshotTarget | undefined {
   return { key, endpoints, notFound: bool(v.notFound) ?? false, stale: bool(v.stale) ?? false, ageMs: num(v.ageMs) ?? 0 }
 }
 
+function parseAnswer(v: unknown): SnapshotAnswer | undefined {
+  if (!isObj(v) || !Array.isArray(v.endpoints)) return undefined
+  const endpoints = v.endpoints.map(parseEndpoint).filter((e): e is SnapshotEndpoint => e !== undefined)
+  const error = str(v.error)
+  return { endpoints, notFound: bool(v.notFound) ?? false, stale: bool(v.stale) ?? false, ageMs: num(v.ageMs) ?? 0, ...(error !== undefined ? { error } : {}) }
+}
+
+function parseApp(v: unknown): SnapshotApp | undefined {
+  if (!isObj(v) || !Array.isArray(v.routes) || !Array.isArray(v.deployments)) return undefined
+  const app = str(v.app)
+  const registry = parseAnswer(v.registry)
+  if (app === undefined || registry === undefined) return undefined
+  const deployments: Array<SnapshotAnswer & { id: string }> = []
+  for (const d of v.deployments) {
+    const answer = parseAnswer(d)
+    const id = isObj(d) ? str(d.id) : undefined
+    if (answer !== undefined && id !== undefined) deployments.push({ id, ...answer })
+  }
+  return { app, routes: v.routes.filter((r): r is string => typeof r === 'string'), registry, deployments }
+}
+
 /** Reads a snapshot received from another process; undefined when it is not one. */
 export function parseSnapshot(v: unknown): RouterSnapshot | undefined {
   if (!isObj(v) || !Array.isArray(v.routes) || !Array.isArray(v.targets) || !Array.isArray(v.ejected)) return undefined
@@ -84,7 +135,8 @@ export function parseSnapshot(v: unknown): RouterSnapshot | undefined {
     if (endpoint !== undefined && untilMs !== undefined && ejections !== undefined) ejected.push({ endpoint, untilMs, ejections })
   }
   const targets = v.targets.map(parseTarget).filter((t): t is SnapshotTarget => t !== undefined)
-  return { pid, namespace, discovery, balancer, mediaService, serving, routes, ...(isObj(v.routeFile) ? { routeFile: v.routeFile } : {}), ejected, targets }
+  const apps = Array.isArray(v.apps) ? v.apps.map(parseApp).filter((a): a is SnapshotApp => a !== undefined) : undefined
+  return { pid, namespace, discovery, balancer, mediaService, serving, routes, ...(isObj(v.routeFile) ? { routeFile: v.routeFile } : {}), ejected, targets, ...(apps !== undefined ? { apps } : {}) }
 }
 
 /** The routes of a route-table view: objects with a string `name`; anything else is left out. */
@@ -109,18 +161,60 @@ export interface SnapshotSource {
   readonly load: LoadTracker
   /** The route table's own view: its routes (each with a `name`) and where it came from. */
   readonly routes: () => { readonly routes: unknown; readonly routeFile?: unknown }
+  /** The blue/green apps of the route table now: each affinity app with its routes and their record type and port. */
+  readonly apps: () => ReadonlyArray<{ readonly app: string; readonly routes: readonly string[]; readonly lookup: TargetLookup | undefined }>
   readonly serving: () => boolean
+}
+
+/** At most this many apps are looked up for the dashboard. */
+const MAX_APPS = 32
+
+/** One target through the cache, as the dashboard shows it; never rejects. */
+async function answerOf(s: SnapshotSource, target: Target): Promise<SnapshotAnswer> {
+  try {
+    const r = await s.cache.resolve(target)
+    return {
+      endpoints: r.endpoints.map((e) => ({ ...e, inFlight: s.load.get(e), ejected: s.outliers.isEjected(e) })),
+      notFound: false,
+      stale: r.outcome === 'stale',
+      ageMs: Math.round(r.ageMs),
+    }
+  } catch (err) {
+    if (err instanceof TargetNotFoundError) return { endpoints: [], notFound: true, stale: false, ageMs: 0 }
+    return { endpoints: [], notFound: false, stale: false, ageMs: 0, error: err instanceof Error ? err.message : String(err) }
+  }
+}
+
+/**
+ * Each affinity app's registry and known deployments, through the cache as
+ * a request of the app's route would read them (so a warm answer costs
+ * nothing and the dashboard keeps them fresh); a forged id can never get
+ * here: deployments come from the registry's markers only.
+ */
+async function appsOf(s: SnapshotSource): Promise<SnapshotApp[]> {
+  return Promise.all(
+    s.apps().slice(0, MAX_APPS).map(async (a): Promise<SnapshotApp> => {
+      const registry = await answerOf(s, { kind: 'service', service: registryService(a.app), lookup: REGISTRY_LOOKUP })
+      const state = appStateFrom(registry.endpoints.map((e) => e.id))
+      const deployments = await Promise.all(
+        [...state.deployments.keys()].map(async (id) => ({ id, ...(await answerOf(s, a.lookup !== undefined ? { kind: 'service', service: id, lookup: a.lookup } : { kind: 'service', service: id })) })),
+      )
+      return { app: a.app, routes: a.routes, registry, deployments }
+    }),
+  )
 }
 
 /**
  * This process's snapshot. With `lookUpMedia` (the dashboard) the media
- * service is looked up first (through the
- * cache, so a warm answer costs nothing), so the nodes show before any
- * traffic reached them; deployments show once a request asked for them (the
- * router discovers on demand and has no list of deployments).
+ * service and the blue/green apps' registries and deployments are looked up
+ * first (through the cache, so a warm answer costs nothing), so the nodes and
+ * apps show before any traffic reached them; other deployments show once a
+ * request asked for them (the router discovers on demand and has no list of
+ * deployments).
  */
 export async function buildSnapshot(s: SnapshotSource, opts: { readonly lookUpMedia: boolean }): Promise<RouterSnapshot> {
   if (opts.lookUpMedia) await s.cache.resolve({ kind: 'service', service: s.mediaService }).catch(() => undefined)
+  const apps = opts.lookUpMedia ? await appsOf(s) : undefined
   const targets: SnapshotTarget[] = s.cache.view().map((t) => ({
     key: t.key,
     notFound: t.notFound,
@@ -140,5 +234,6 @@ export async function buildSnapshot(s: SnapshotSource, opts: { readonly lookUpMe
     ...(isObj(table.routeFile) ? { routeFile: table.routeFile } : {}),
     ejected: s.outliers.ejected(),
     targets,
+    ...(apps !== undefined ? { apps } : {}),
   }
 }

@@ -34,7 +34,7 @@ function stateOf(resolution: Resolution): AppState {
 }
 
 /** The registry is always read as SRV (its markers' ids are the SRV targets), whatever the services' default record type. */
-const REGISTRY_LOOKUP: TargetLookup = { recordType: 'SRV', defaultPort: undefined }
+export const REGISTRY_LOOKUP: TargetLookup = { recordType: 'SRV', defaultPort: undefined }
 
 /**
  * `lookup` is the route's own record type and port, used for the deployments

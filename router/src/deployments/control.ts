@@ -5,6 +5,16 @@
 // Failures that are the caller's or the registry's state carry a code the
 // admin API turns into a status; anything else is the backend failing.
 
+/**
+ * Tags that scope a writing router's IAM rights (IAM cannot name a Cloud Map
+ * service by its name for RegisterInstance, only by id or tag; infra/aws):
+ * every app registry `npm run deployments` creates carries REGISTRY_TAG, and
+ * every deployment service a router may drain carries DEPLOYMENT_TAG, both
+ * valued with the namespace name.
+ */
+export const REGISTRY_TAG = 'edge-router:deployment-registry'
+export const DEPLOYMENT_TAG = 'edge-router:deployment'
+
 /** Why a registry operation was refused. */
 export type DeploymentsErrorCode =
   /** An app or deployment id that is not a DNS label (or too long for a marker). */

@@ -21,21 +21,15 @@ import {
 } from '@aws-sdk/client-servicediscovery'
 import { appStateFrom, markerId, MAX_DEPLOYMENT_ID, parseMarker, registryService, type AppState } from '../affinity/app-registry.js'
 import { isDnsLabel } from '../routing/dns-label.js'
-import { DeploymentsError, type DeploymentControl, type DrainResult, type SwitchOptions, type SwitchResult } from './control.js'
+import { DeploymentsError, REGISTRY_TAG, type DeploymentControl, type DrainResult, type SwitchOptions, type SwitchResult } from './control.js'
 
-export { DeploymentsError } from './control.js'
+export { DeploymentsError, REGISTRY_TAG } from './control.js'
 
 /** Markers' placeholder address (TEST-NET-1, RFC 5737) and port: SRV records need both; nothing connects. */
 export const MARKER_IPV4 = '192.0.2.1'
 export const MARKER_PORT = 9
 /** DNS multivalue answers carry at most 8 records: a registry never holds more markers. */
 export const MAX_MARKERS = 8
-/**
- * Tag on every registry service this module creates, valued with the
- * namespace name: IAM cannot name a service by its name in RegisterInstance,
- * so a router's write permission is scoped by this tag (infra/aws).
- */
-export const REGISTRY_TAG = 'edge-router:deployment-registry'
 
 export interface DeploymentRegistryOptions {
   readonly client: ServiceDiscoveryClient

@@ -13,6 +13,7 @@ import type { Logger } from '../log.js'
 import type { Router } from '../router.js'
 import { createAdminServer } from '../admin/server.js'
 import { parseSnapshot, type RouterSnapshot } from '../admin/snapshot.js'
+import { createDeploymentControl } from '../deployments/sdk-control.js'
 
 type ToWorker = { readonly type: 'router:drain' } | { readonly type: 'router:routes'; readonly id: number; readonly lookUpMedia: boolean }
 type ToPrimary = { readonly type: 'router:listening'; readonly port: number } | { readonly type: 'router:routes'; readonly id: number; readonly view: unknown }
@@ -97,6 +98,8 @@ export async function runPrimary(config: RouterConfig, logger: Logger): Promise<
     // The dashboard sees what every worker knows (merged there); node probes and drains go from here.
     snapshots: async () => (await routesViews(true)).map(parseSnapshot).filter((s): s is RouterSnapshot => s !== undefined),
     mediaAdminToken: config.mediaAdminToken,
+    ...(config.deploymentControl ? { deploymentControl: createDeploymentControl(config, logger) } : {}),
+    logger,
     health: () => ({ status: stopping ? 503 : 200, body: { status: stopping ? 'draining' : 'ok', workers: workers.size } }),
   })
   const admin: Server = adminServer.server

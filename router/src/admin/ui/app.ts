@@ -1,8 +1,9 @@
 // The admin dashboard page's script (runs in the browser; compiled on its own
 // with DOM types, see tsconfig.json here). It polls GET /admin/api/state every
 // second, renders the tables with DOM calls (never HTML strings, so nothing a
-// node or deployment name holds can inject markup), and posts the drain action
-// with the session's CSRF token. A 401 sends the browser back to the login form.
+// node or deployment name holds can inject markup), and posts the actions
+// (drain a node; make a blue/green deployment current, drain it) with the
+// session's CSRF token. A 401 sends the browser back to the login form.
 
 export {}
 
@@ -111,6 +112,137 @@ function renderNodes(state: Obj): void {
   setText('stat-nodes', `${active} · ${draining}`)
 }
 
+/** Deployment buttons armed by a first click (key `<verb>|<app>|<id>`), with when they expire. */
+const armed = new Map<string, number>()
+/** Switches the registry accepted that discovery has not shown yet: app → the new current deployment. */
+const pending = new Map<string, { to: string; until: number }>()
+
+function deadlineText(iso: string, drained: boolean): string {
+  const at = Date.parse(iso)
+  if (Number.isNaN(at)) return iso
+  const time = new Date(at).toLocaleTimeString()
+  if (drained) return `drained ${time}`
+  const mins = Math.max(0, Math.round((at - Date.now()) / 60_000))
+  return `until ${time} (${mins < 1 ? '< 1' : mins} min)`
+}
+
+function deploymentButton(verb: 'switch' | 'drain', app: string, id: string, label: string, disabledWhy: string | null, title: string): HTMLButtonElement {
+  const key = `${verb}|${app}|${id}`
+  const b = el('button', { class: verb === 'switch' ? 'switch' : 'drain-deployment', text: label, data: { app, deployment: id } })
+  b.type = 'button'
+  if ((armed.get(key) ?? 0) > Date.now()) {
+    b.classList.add('confirm')
+    b.textContent = `Confirm: ${label.toLowerCase()}`
+  }
+  b.disabled = disabledWhy !== null
+  b.title = disabledWhy ?? title
+  b.addEventListener('click', () => void onDeploymentAction(verb, app, id, label))
+  return b
+}
+
+function renderApps(state: Obj): void {
+  const actions = isObj(state.actions) ? state.actions : {}
+  const enabled = bool(actions.deployments)
+  const off = enabled ? null : str(actions.deploymentsDisabled, 'deployment actions are off')
+  const note = document.getElementById('apps-actions')
+  if (note !== null) {
+    note.textContent = off === null ? 'Make current: new visitors go to that deployment once the routers see the switch (discovery refresh). Drain: no new visitors; holders keep it until the deadline (15 min).' : `Actions off: ${off}.`
+    note.classList.toggle('off', off !== null)
+  }
+  const rows: HTMLTableRowElement[] = []
+  for (const a of arr(state.apps).filter(isObj)) {
+    const app = str(a.app)
+    const current = a.current === null ? '' : str(a.current)
+    const wait = pending.get(app)
+    if (wait !== undefined && (wait.to === current || wait.until < Date.now())) pending.delete(app)
+    const head = el('td', { class: 'app-head-cell' })
+    head.colSpan = 10
+    head.append(el('b', { class: 'mono', text: app }), el('span', { class: 'muted', text: ` · routes ${arr(a.routes).map((r) => str(r)).join(', ')} · registry ${str(a.registry)}` }))
+    const status = str(a.registryStatus)
+    if (status === 'missing') head.append(' ', badge('NO REGISTRY', 'Nothing switched yet: npm run deployments -- switch <app> <deployment>'))
+    else if (status === 'error') head.append(' ', badge('ERROR', str(a.registryError)))
+    if (bool(a.registryStale)) head.append(' ', badge('STALE', 'Discovery is failing; this is the last good answer'))
+    head.append(el('span', { class: 'muted', text: ' · current ' }), el('b', { class: 'mono app-current', text: current === '' ? '(none)' : current }))
+    if (pending.has(app)) head.append(' ', badge('SWITCHING', `Registry written: ${pending.get(app)?.to ?? ''} becomes current once discovery refreshes`), el('span', { class: 'mono muted', text: ` → ${pending.get(app)?.to ?? ''}` }))
+    head.append(el('span', { class: 'muted', text: `  · answer ${ms(num(a.registryAgeMs))} old` }))
+    rows.push(el('tr', { class: 'app-head', data: { app, current } }, [head]))
+    const deps = arr(a.deployments).filter(isObj)
+    if (deps.length === 0) rows.push(el('tr', { class: 'empty' }, [(() => {
+      const c = el('td', { text: status === 'ok' ? 'The registry lists no deployment.' : 'No deployments known.' })
+      c.colSpan = 10
+      return c
+    })()]))
+    for (const d of deps) {
+      const id = str(d.id)
+      const isCurrent = bool(d.current)
+      const drainDeadline = d.drainDeadline === null ? null : str(d.drainDeadline)
+      const drained = bool(d.drained)
+      const stateCell = el('td')
+      if (isCurrent) stateCell.append(badge('CURRENT', 'New visitors go here'))
+      else if (drainDeadline !== null) stateCell.append(badge(drained ? 'DRAINED' : 'DRAINING', drained ? 'Past its deadline: holders were moved to current' : 'Holders of its cookie keep it until the deadline'), ' ', el('span', { class: 'muted', text: deadlineText(drainDeadline, drained) }))
+      else stateCell.append(badge('KNOWN', 'Affinity holders of its cookie stay on it'))
+      if (bool(d.notFound)) stateCell.append(' ', badge('NOTFOUND', 'Discovery says this deployment does not exist'))
+      if (d.error !== null && d.error !== undefined) stateCell.append(' ', badge('ERROR', str(d.error)))
+      if (bool(d.stale)) stateCell.append(' ', badge('STALE', 'Discovery is failing; this is the last good answer'))
+      const chips = el('div', { class: 'chips' })
+      for (const e of arr(d.endpoints).filter(isObj)) {
+        chips.append(el('span', { class: 'chip', title: `${str(e.address)} · ${num(e.inFlight) ?? 0} in flight` }, [el('span', { class: 'mono', text: str(e.id) }), badge(bool(e.ejected) ? 'EJECTED' : e.health === 'UNHEALTHY' ? 'UNHEALTHY' : str(e.status, 'ACTIVE'))]))
+      }
+      const switchWhy = off ?? (isCurrent ? 'Already the current deployment' : pending.has(app) ? 'A switch is on its way' : null)
+      const drainWhy = off ?? (isCurrent ? 'The current deployment cannot be drained: make another one current first' : drainDeadline !== null && !drained ? 'Already draining' : null)
+      const buttons = el('div', { class: 'buttons' }, [
+        deploymentButton('switch', app, id, 'Make current', switchWhy, `Make ${id} the current deployment of ${app}: new visitors go there`),
+        deploymentButton('drain', app, id, 'Drain', drainWhy, `Drain ${id}: no new visitors; cookie holders keep it for 15 minutes, then move to current`),
+      ])
+      rows.push(
+        el('tr', { class: 'app-deployment', data: { app, deployment: id, current: isCurrent ? 'true' : 'false', state: isCurrent ? 'CURRENT' : drainDeadline === null ? 'KNOWN' : drained ? 'DRAINED' : 'DRAINING' } }, [
+          td(el('span', { class: 'mono', text: id })),
+          stateCell,
+          td(fmt(num(d.instances), 0), 'num'),
+          td(fmt(num(d.healthy), 0), 'num'),
+          td(fmt(num(d.draining), 0), 'num'),
+          td(fmt(num(d.usable), 0), 'num'),
+          td(fmt(num(d.inFlight), 0), 'num'),
+          td(chips),
+          td(ms(num(d.ageMs)), 'num'),
+          td(buttons, 'num'),
+        ]),
+      )
+    }
+  }
+  fill('apps', rows, 'No route with affinity in the route table (ROUTES_FILE, "affinity": true).')
+}
+
+async function onDeploymentAction(verb: 'switch' | 'drain', app: string, id: string, label: string): Promise<void> {
+  const key = `${verb}|${app}|${id}`
+  if ((armed.get(key) ?? 0) <= Date.now()) {
+    // First click arms the button; the second (within 5 s) acts.
+    armed.set(key, Date.now() + 5000)
+    const b = document.querySelector<HTMLButtonElement>(`#apps tr[data-app="${CSS.escape(app)}"][data-deployment="${CSS.escape(id)}"] button.${verb === 'switch' ? 'switch' : 'drain-deployment'}`)
+    if (b !== null) {
+      b.classList.add('confirm')
+      b.textContent = `Confirm: ${label.toLowerCase()}`
+    }
+    return
+  }
+  armed.delete(key)
+  try {
+    const r = await fetch(`/admin/api/apps/${encodeURIComponent(app)}/deployments/${encodeURIComponent(id)}/${verb}`, { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' })
+    const body = (await r.json().catch(() => null)) as Json
+    if (r.ok && isObj(body)) {
+      if (verb === 'switch') {
+        pending.set(app, { to: str(body.current), until: Date.now() + 60_000 })
+        toast(`${app}: current ${body.previous === null ? '(none)' : str(body.previous)} → ${str(body.current)}; routers follow within their discovery refresh`)
+      } else {
+        toast(`${app}: ${id} draining until ${new Date(str(body.deadline)).toLocaleTimeString()} · ${num(body.instances) ?? 0} instance(s) marked DRAINING`)
+      }
+    } else toast(`${app} ${id}: ${isObj(body) ? `${str(body.code)} ${str(body.error)}` : `HTTP ${r.status}`}`, true)
+  } catch (err) {
+    toast(`${app} ${id}: ${err instanceof Error ? err.message : String(err)}`, true)
+  }
+  await poll()
+}
+
 function renderRoutes(state: Obj): void {
   const rows = arr(state.routes).filter(isObj).map((r) => {
     const t = isObj(r.template) ? r.template : null
@@ -196,6 +328,7 @@ async function poll(): Promise<void> {
     if (!isObj(state)) throw new Error('state: not an object')
     renderTotals(state)
     renderNodes(state)
+    renderApps(state)
     renderRoutes(state)
     renderDeployments(state)
     renderEjected(state)
