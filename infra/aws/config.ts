@@ -65,6 +65,8 @@ export interface EnvironmentConfig {
   readonly logRetentionDays: number
   /** Per-deployment services to create (each gets its own Cloud Map service). */
   readonly deployments: readonly DeploymentConfig[]
+  /** The routers' admin dashboard may switch and drain blue/green deployments (DEPLOYMENT_CONTROL and the IAM rights for it). */
+  readonly routerDeploymentControl: boolean
 }
 
 /** Thrown for any invalid context value; the message names the context key. */
@@ -166,6 +168,15 @@ class Reader {
     if (v === undefined) throw new ContextError(this.keyOf(field), `is required${what ? ` (${what})` : ''}`)
     if (pattern && !pattern.test(v)) throw new ContextError(this.keyOf(field), `must be ${what ?? `a string matching ${pattern}`}; got ${JSON.stringify(v)}`)
     return v
+  }
+
+  bool(field: string, fallback: boolean): boolean {
+    const v = this.raw(field)
+    if (v === undefined) return fallback
+    // The CDK CLI passes `-c key=value` as a string.
+    if (v === true || v === 'true') return true
+    if (v === false || v === 'false') return false
+    throw new ContextError(this.keyOf(field), `must be true or false; got ${JSON.stringify(v)}`)
   }
 
   int(field: string, fallback: number, min: number, max: number): number {
@@ -278,5 +289,6 @@ export function loadEnvironmentConfig(source: ContextSource, env: EnvironmentNam
     drainTimeoutSeconds,
     logRetentionDays: parseRetention(r.keyOf('logRetentionDays'), r.int('logRetentionDays', num('logRetentionDays'), 1, 3653)),
     deployments: parseDeployments(r.keyOf('deployments'), r.raw('deployments')),
+    routerDeploymentControl: r.bool('routerDeploymentControl', false),
   }
 }

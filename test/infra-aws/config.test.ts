@@ -27,6 +27,14 @@ t.test('top-level keys override the environment section; CLI strings become numb
   t.equal(c.certificateArn, 'arn:aws:acm:us-east-1:222222222222:certificate/abc-123')
 })
 
+t.test('routerDeploymentControl: off by default; true or "true" (CLI) turns it on; anything else names the key', async (t) => {
+  t.equal(dev().routerDeploymentControl, false)
+  t.equal(dev({ routerDeploymentControl: true }).routerDeploymentControl, true)
+  t.equal(dev({ routerDeploymentControl: 'true' }).routerDeploymentControl, true)
+  t.equal(dev({ routerDeploymentControl: 'false' }).routerDeploymentControl, false)
+  t.throws(() => dev({ routerDeploymentControl: 'yes' }), /context "routerDeploymentControl": must be true or false; got "yes"/)
+})
+
 t.test('fixed account and region come with AZ names, so no lookup is needed', async (t) => {
   const c = dev({ account: '123456789012', region: 'eu-central-1' })
   t.same(c.availabilityZones, ['eu-central-1a', 'eu-central-1b'])

@@ -9,10 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs'
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery'
 import { DeploymentService } from '../../infra/aws/constructs/deployment-service.js'
 import { onlyResource, resourcesOf, synthStack } from './fixtures/stack.js'
+import { DEPLOYMENT_TAG } from '../../router/src/deployments/control.js'
 
-// GIVEN the dev stack with two deployments, and the same stack with none
+// GIVEN the dev stack with two deployments, and the same stack with none (and
+// the routers' deployment control on: router-service.test.ts reads the same
+// cached template, so one synth serves both)
 const withDeployments = synthStack('dev')
-const without = synthStack('dev', { deployments: [] })
+const without = synthStack('dev', { deployments: [], routerDeploymentControl: true })
 
 t.test('each deployment has a Cloud Map service named <deploymentId> with SRV records', async (t) => {
   for (const id of ['demo', 'checkout-v2']) {
@@ -30,6 +33,15 @@ t.test('each deployment’s ECS service registers into its Cloud Map service by 
   t.same(svc?.Properties?.ServiceRegistries, [{ ContainerName: 'app', ContainerPort: 3000, RegistryArn: { 'Fn::GetAtt': [cm.id, 'Arn'] } }])
   t.equal(svc?.Properties?.DesiredCount, 2)
   t.equal(svc?.Properties?.LoadBalancers, undefined, 'not behind the ALB: the routers reach it')
+})
+
+t.test('each deployment’s Cloud Map service is tagged as a deployment of the namespace (routers may drain it)', async (t) => {
+  for (const id of ['demo', 'checkout-v2']) {
+    const svc = onlyResource(withDeployments.template, 'AWS::ServiceDiscovery::Service', { Name: id })
+    t.match(svc.Properties.Tags, [{ Key: DEPLOYMENT_TAG, Value: withDeployments.config.namespaceName }], id)
+  }
+  const media = onlyResource(withDeployments.template, 'AWS::ServiceDiscovery::Service', { Name: 'media' })
+  t.notOk(JSON.stringify(media.Properties.Tags ?? []).includes(DEPLOYMENT_TAG), 'the media service is not a deployment')
 })
 
 t.test('adding deployments changes nothing on the ALB', async (t) => {

@@ -1,7 +1,9 @@
 // Router service construct: EC2 launch type, bridge networking with dynamic
 // host ports, 2..20 tasks on CPU target tracking, ALB registration, drain
 // timing (stopTimeout covers the router's whole drain, the drain delay covers
-// the ALB health check), and a task role limited to two Cloud Map actions.
+// the ALB health check), and a task role limited to two Cloud Map actions —
+// unless the dashboard's deployment control is on: then exactly the registry
+// writes, scoped by the tags of the registry and deployment services.
 import t from 'tap'
 import { App, Stack } from 'aws-cdk-lib'
 import { Match } from 'aws-cdk-lib/assertions'
@@ -9,7 +11,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
+import { Template } from 'aws-cdk-lib/assertions'
 import { RouterService } from '../../infra/aws/constructs/router-service.js'
+import { DEPLOYMENT_TAG, REGISTRY_TAG } from '../../router/src/deployments/control.js'
 import { EdgeRouterStack } from '../../infra/aws/stacks/edge-router-stack.js'
 import { drainHardLimitMs } from '../../router/src/lifecycle/drain.js'
 import { actionsOf, containerOf, envOf, getAttId, onlyResource, resourcesOf, statementsOfRole, synthStack, testConfig } from './fixtures/stack.js'
@@ -93,6 +97,76 @@ t.test('task role: exactly servicediscovery:DiscoverInstances and DiscoverInstan
   }
   const discover = statements.find((s) => actionsOf(s).includes('servicediscovery:DiscoverInstances'))
   t.same(discover?.Condition, { StringEquals: { 'servicediscovery:NamespaceName': config.namespaceName } })
+})
+
+t.test('deployment control off (the default): no DEPLOYMENT_CONTROL, no write rights', async (t) => {
+  t.equal(envOf(container).DEPLOYMENT_CONTROL, undefined)
+  t.equal(config.routerDeploymentControl, false)
+})
+
+/** The router task role's statements by Sid, and the container's environment, of a template. */
+function routerOf(tpl: Template): { statements: Map<string, ReturnType<typeof statementsOfRole>[number]>; env: Record<string, unknown> } {
+  const td = onlyResource(tpl, 'AWS::ECS::TaskDefinition', { ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'router' })]) })
+  const statements = new Map(statementsOfRole(tpl, getAttId(td.Properties.TaskRoleArn)).map((s) => [s.Sid ?? '', s]))
+  return { statements, env: envOf(containerOf(td)) }
+}
+
+t.test('deployment control on: the registry writes and nothing more, scoped by tags', async (t) => {
+  // GIVEN a RouterService with deploymentControl, in a small stack of its own
+  const stack = new Stack(new App(), 'Dc', { env: { account: '111111111111', region: 'eu-west-1' } })
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 })
+  const cluster = new ecs.Cluster(stack, 'C', { vpc })
+  cluster.addCapacity('Ec2', { instanceType: new ec2.InstanceType('t3.micro') })
+  new RouterService(stack, 'Router', {
+    cluster,
+    capacityProviderName: 'cp',
+    image: ecs.ContainerImage.fromRegistry('x'),
+    namespaceName: 'x.internal',
+    mediaServiceName: 'media',
+    logGroup: new logs.LogGroup(stack, 'L'),
+    adminToken: new secretsmanager.Secret(stack, 'S'),
+    drainDelaySeconds: 25,
+    drainTimeoutSeconds: 55,
+    minTasks: 2,
+    maxTasks: 20,
+    deploymentControl: { namespaceArn: 'arn:aws:servicediscovery:eu-west-1:111111111111:namespace/ns-1', hostedZoneArn: 'arn:aws:route53:::hostedzone/Z1' },
+  })
+  // WHEN synthesized
+  const { statements, env } = routerOf(Template.fromStack(stack))
+  // THEN the router is told, and its role gets exactly these statements
+  t.equal(env.DEPLOYMENT_CONTROL, 'true')
+  // Every service of this account and region (the partition stays a reference): the tag condition narrows it.
+  const services = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':servicediscovery:eu-west-1:111111111111:service/*']] }
+  t.same([...statements.keys()].sort(), ['DiscoverInstancesInNamespace', 'DiscoverInstancesRevision', 'FindRegistryAndDeploymentServices', 'FollowRegistryOperations', 'MarkDeploymentInstancesDraining', 'WriteAppRegistries', 'WriteRecordsInNamespaceZone'])
+  const s = (sid: string) => statements.get(sid)
+  t.same(actionsOf(s('FindRegistryAndDeploymentServices') ?? { Effect: '', Action: [], Resource: '' }).sort(), ['servicediscovery:ListNamespaces', 'servicediscovery:ListServices'])
+  t.equal(s('FindRegistryAndDeploymentServices')?.Resource, '*', 'no resource type exists for the List actions')
+  t.match(s('WriteAppRegistries'), {
+    Effect: 'Allow',
+    Action: ['servicediscovery:ListInstances', 'servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
+    Resource: services,
+    Condition: { StringEquals: { [`aws:ResourceTag/${REGISTRY_TAG}`]: 'x.internal' } },
+  }, 'markers added, removed and listed only in services tagged as registries of this namespace')
+  t.match(s('MarkDeploymentInstancesDraining'), {
+    Action: 'servicediscovery:RegisterInstance',
+    Resource: services,
+    Condition: { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: 'x.internal' } },
+  }, 'deployments of this namespace: re-register only (no deregistration)')
+  t.same(s('FollowRegistryOperations')?.Resource, ['arn:aws:servicediscovery:eu-west-1:111111111111:namespace/ns-1', services])
+  t.same(s('WriteRecordsInNamespaceZone'), { Sid: 'WriteRecordsInNamespaceZone', Effect: 'Allow', Action: 'route53:ChangeResourceRecordSets', Resource: 'arn:aws:route53:::hostedzone/Z1' })
+  const all = [...statements.values()].flatMap(actionsOf)
+  t.notOk(all.some((a) => /CreateService|DeleteService|UpdateService|\*$/.test(a)), `no service creation, deletion or wildcard action (${all.join(', ')})`)
+})
+
+t.test('the stack turns it on from the routerDeploymentControl context, on its own namespace and zone', async (t) => {
+  // GIVEN the dev stack with routerDeploymentControl (the template deployment-service.test.ts synthesizes too)
+  const on = synthStack('dev', { deployments: [], routerDeploymentControl: true })
+  const { statements, env } = routerOf(on.template)
+  t.equal(env.DEPLOYMENT_CONTROL, 'true')
+  t.match(statements.get('WriteAppRegistries')?.Condition, { StringEquals: { [`aws:ResourceTag/${REGISTRY_TAG}`]: on.config.namespaceName } })
+  const ns = onlyResource(on.template, 'AWS::ServiceDiscovery::PrivateDnsNamespace')
+  t.match(JSON.stringify(statements.get('FollowRegistryOperations')?.Resource), ns.id, "GetOperation on the stack's namespace")
+  t.match(JSON.stringify(statements.get('WriteRecordsInNamespaceZone')?.Resource), /HostedZoneId/, "Route 53 on the namespace's hosted zone")
 })
 
 t.test('execution role (image pull, logs, secret) is separate from the task role', async (t) => {

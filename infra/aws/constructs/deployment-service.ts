@@ -5,11 +5,12 @@
 // `/services/<deploymentId>/...` by resolving `<deploymentId>.<namespace>`,
 // so adding a deployment touches neither the ALB nor its listener.
 import { Construct } from 'constructs'
-import { Duration } from 'aws-cdk-lib'
+import { Duration, Tags } from 'aws-cdk-lib'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery'
+import { DEPLOYMENT_TAG } from '../../../router/src/deployments/control.js'
 
 /** A deployment id is one DNS label: it becomes `<id>.<namespace>`. */
 const DEPLOYMENT_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
@@ -92,5 +93,6 @@ export class DeploymentService extends Construct {
     const cloudMapService = this.service.cloudMapService
     if (cloudMapService === undefined) throw new Error('DeploymentService: ECS did not create the Cloud Map service')
     this.cloudMapService = cloudMapService
+    Tags.of(cloudMapService).add(DEPLOYMENT_TAG, props.namespace.namespaceName)
   }
 }

@@ -1,7 +1,11 @@
 // Router service: the edge router tier on ECS EC2 (bridge networking, dynamic
 // host ports). Scales 2..20 on CPU, and its task role may only look targets
-// up in Cloud Map. The stack registers it in the ALB's router target group
-// (`loadBalancerTarget()`), with the drain timing it shares with the ALB.
+// up in Cloud Map — unless `deploymentControl` is given: then the admin
+// dashboard may switch and drain blue/green deployments (DEPLOYMENT_CONTROL),
+// and the role may write the app registries and mark deployment instances
+// DRAINING in its namespace, scoped by the tags those services carry. The
+// stack registers it in the ALB's router target group (`loadBalancerTarget()`),
+// with the drain timing it shares with the ALB.
 import { Construct } from 'constructs'
 import { Duration, Stack } from 'aws-cdk-lib'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
@@ -9,7 +13,16 @@ import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
 import { MAX_STOP_TIMEOUT_SECONDS, STOP_TIMEOUT_MARGIN_SECONDS, drainHttpTimeoutSeconds, routerStopTimeoutSeconds } from '../router-drain.js'
+import { DEPLOYMENT_TAG, REGISTRY_TAG } from '../../../router/src/deployments/control.js'
 
+
+/** What the router needs to write blue/green app registries (the dashboard's deployment actions). */
+export interface RouterDeploymentControlProps {
+  /** ARN of the Cloud Map namespace (GetOperation is authorized on it). */
+  readonly namespaceArn: string
+  /** ARN of the namespace's private hosted zone: Cloud Map writes the markers' records with the caller's rights. */
+  readonly hostedZoneArn: string
+}
 
 /** Props of {@link RouterService}. */
 export interface RouterServiceProps {
@@ -45,6 +58,12 @@ export interface RouterServiceProps {
   readonly cpu?: number
   /** Hard memory limit per task, MiB. Default 1024. */
   readonly memoryLimitMiB?: number
+  /**
+   * Let the admin dashboard switch and drain deployments of blue/green apps
+   * (`DEPLOYMENT_CONTROL=true` and the IAM rights for it). Default: off, and the
+   * role stays read-only.
+   */
+  readonly deploymentControl?: RouterDeploymentControlProps
 }
 
 /** The router tier: ECS EC2 service behind the ALB's only action. */
@@ -57,7 +76,7 @@ export class RouterService extends Construct {
   readonly service: ecs.Ec2Service
   /** Task definition (bridge networking). */
   readonly taskDefinition: ecs.Ec2TaskDefinition
-  /** Task role: only servicediscovery:DiscoverInstances / DiscoverInstancesRevision. */
+  /** Task role: Cloud Map lookups; with `deploymentControl`, also the registry writes. */
   readonly taskRole: iam.Role
   /** The router container. */
   readonly container: ecs.ContainerDefinition
@@ -99,6 +118,7 @@ export class RouterService extends Construct {
             }),
           ],
         }),
+        ...(props.deploymentControl !== undefined ? { DeploymentControl: deploymentControlPolicy(this, props.namespaceName, props.deploymentControl) } : {}),
       },
     })
 
@@ -127,6 +147,7 @@ export class RouterService extends Construct {
         DRAIN_DELAY_MS: String(drainDelaySeconds * 1000),
         DRAIN_TIMEOUT_MS: String(drainTimeoutSeconds * 1000),
         DRAIN_HTTP_TIMEOUT_MS: String(drainHttpTimeoutSeconds(drainTimeoutSeconds) * 1000),
+        ...(props.deploymentControl !== undefined ? { DEPLOYMENT_CONTROL: 'true' } : {}),
       },
       secrets: { ADMIN_TOKEN: ecs.Secret.fromSecretsManager(props.adminToken) },
       logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: 'router' }),
@@ -161,4 +182,54 @@ export class RouterService extends Construct {
       scaleInCooldown: Duration.seconds(300),
     })
   }
+}
+
+/**
+ * The writes of router/src/deployments/registry.ts, least privilege. Cloud
+ * Map authorizes RegisterInstance, DeregisterInstance and ListInstances on a
+ * service ARN, which carries the service's id, not its name, and offers no
+ * service-name condition for them (Service Authorization Reference); app
+ * registries are created at run time (`npm run deployments`), so their ids
+ * are unknown here. The services are therefore matched by the tags they are
+ * created with (`aws:ResourceTag`, which these actions support): a registry
+ * (`REGISTRY_TAG`) may get markers added, removed and listed; a deployment
+ * (`DEPLOYMENT_TAG`) may only have its instances re-registered (drain marks
+ * them DRAINING, a switch back clears it). ListNamespaces and ListServices
+ * have no resource type ("*"); GetOperation needs the namespace (and is
+ * given the services too: the reference lists both resource types for it).
+ */
+function deploymentControlPolicy(scope: Construct, namespaceName: string, p: RouterDeploymentControlProps): iam.PolicyDocument {
+  const services = Stack.of(scope).formatArn({ service: 'servicediscovery', resource: 'service', resourceName: '*' })
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'FindRegistryAndDeploymentServices',
+        actions: ['servicediscovery:ListNamespaces', 'servicediscovery:ListServices'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteAppRegistries',
+        actions: ['servicediscovery:ListInstances', 'servicediscovery:RegisterInstance', 'servicediscovery:DeregisterInstance'],
+        resources: [services],
+        conditions: { StringEquals: { [`aws:ResourceTag/${REGISTRY_TAG}`]: namespaceName } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'MarkDeploymentInstancesDraining',
+        actions: ['servicediscovery:RegisterInstance'],
+        resources: [services],
+        conditions: { StringEquals: { [`aws:ResourceTag/${DEPLOYMENT_TAG}`]: namespaceName } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'FollowRegistryOperations',
+        actions: ['servicediscovery:GetOperation'],
+        resources: [p.namespaceArn, services],
+      }),
+      // Cloud Map writes the markers' SRV records into the namespace's zone with the caller's rights.
+      new iam.PolicyStatement({
+        sid: 'WriteRecordsInNamespaceZone',
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [p.hostedZoneArn],
+      }),
+    ],
+  })
 }

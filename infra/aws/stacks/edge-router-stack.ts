@@ -123,6 +123,7 @@ export class EdgeRouterStack extends Stack {
       drainTimeoutSeconds: config.drainTimeoutSeconds,
       minTasks: config.routerMinTasks,
       maxTasks: config.routerMaxTasks,
+      ...(config.routerDeploymentControl ? { deploymentControl: { namespaceArn: this.discovery.namespace.namespaceArn, hostedZoneArn: this.discovery.hostedZoneArn } } : {}),
     })
 
     // The ALB's only action forwards here: routers register by instance + dynamic host port.
