@@ -67,8 +67,8 @@ export function dashboardPage(csrf: string): string {
     <h2>Blue/green apps</h2>
     <p class="hint" id="apps-actions"></p>
     <table id="apps">
-      <thead><tr><th>Deployment</th><th>State</th><th class="num">Instances</th><th class="num">Healthy</th><th class="num">Draining</th><th class="num">Usable</th><th class="num">In flight</th><th>Instances</th><th class="num">Answer age</th><th></th></tr></thead>
-      <tbody><tr class="empty"><td colspan="10">Loading…</td></tr></tbody>
+      <thead><tr><th>Deployment</th><th>State</th><th class="num">Instances</th><th class="num">Healthy</th><th class="num">Usable</th><th class="num">In flight</th><th>Instances</th><th></th></tr></thead>
+      <tbody><tr class="empty"><td colspan="8">Loading…</td></tr></tbody>
     </table>
   </section>
   <section class="card">
@@ -148,7 +148,9 @@ tr.empty td { color: var(--muted); text-align: center; padding: 18px; }
 tr.app-head td { background: var(--bg); border-top: 1px solid var(--line); font-size: 13px; }
 tbody tr.app-head:hover td { background: var(--bg); }
 #apps-actions.off { color: var(--warn); }
+#apps td.num, #apps td.nowrap, .nowrap, .chip { white-space: nowrap; }
 .buttons { display: inline-flex; gap: 6px; }
+button { white-space: nowrap; }
 button.switch { color: var(--accent); border-color: #b9cdf7; }
 button.switch.confirm { background: var(--accent); border-color: var(--accent); color: #fff; }
 button.drain-deployment { color: var(--warn); border-color: #efd29b; }

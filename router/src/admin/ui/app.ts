@@ -156,7 +156,7 @@ function renderApps(state: Obj): void {
     const wait = pending.get(app)
     if (wait !== undefined && (wait.to === current || wait.until < Date.now())) pending.delete(app)
     const head = el('td', { class: 'app-head-cell' })
-    head.colSpan = 10
+    head.colSpan = 8
     head.append(el('b', { class: 'mono', text: app }), el('span', { class: 'muted', text: ` · routes ${arr(a.routes).map((r) => str(r)).join(', ')} · registry ${str(a.registry)}` }))
     const status = str(a.registryStatus)
     if (status === 'missing') head.append(' ', badge('NO REGISTRY', 'Nothing switched yet: npm run deployments -- switch <app> <deployment>'))
@@ -169,7 +169,7 @@ function renderApps(state: Obj): void {
     const deps = arr(a.deployments).filter(isObj)
     if (deps.length === 0) rows.push(el('tr', { class: 'empty' }, [(() => {
       const c = el('td', { text: status === 'ok' ? 'The registry lists no deployment.' : 'No deployments known.' })
-      c.colSpan = 10
+      c.colSpan = 8
       return c
     })()]))
     for (const d of deps) {
@@ -179,12 +179,13 @@ function renderApps(state: Obj): void {
       const drained = bool(d.drained)
       const stateCell = el('td')
       if (isCurrent) stateCell.append(badge('CURRENT', 'New visitors go here'))
-      else if (drainDeadline !== null) stateCell.append(badge(drained ? 'DRAINED' : 'DRAINING', drained ? 'Past its deadline: holders were moved to current' : 'Holders of its cookie keep it until the deadline'), ' ', el('span', { class: 'muted', text: deadlineText(drainDeadline, drained) }))
+      else if (drainDeadline !== null) stateCell.append(badge(drained ? 'DRAINED' : 'DRAINING', drained ? 'Past its deadline: holders were moved to current' : 'Holders of its cookie keep it until the deadline'), ' ', el('span', { class: 'muted nowrap', text: deadlineText(drainDeadline, drained) }))
       else stateCell.append(badge('KNOWN', 'Affinity holders of its cookie stay on it'))
       if (bool(d.notFound)) stateCell.append(' ', badge('NOTFOUND', 'Discovery says this deployment does not exist'))
       if (d.error !== null && d.error !== undefined) stateCell.append(' ', badge('ERROR', str(d.error)))
       if (bool(d.stale)) stateCell.append(' ', badge('STALE', 'Discovery is failing; this is the last good answer'))
-      const chips = el('div', { class: 'chips' })
+      // Each instance with its state (DRAINING, UNHEALTHY, EJECTED: what the counts add up); the answer's age in the title.
+      const chips = el('div', { class: 'chips', title: `discovery answer ${ms(num(d.ageMs))} old` })
       for (const e of arr(d.endpoints).filter(isObj)) {
         chips.append(el('span', { class: 'chip', title: `${str(e.address)} · ${num(e.inFlight) ?? 0} in flight` }, [el('span', { class: 'mono', text: str(e.id) }), badge(bool(e.ejected) ? 'EJECTED' : e.health === 'UNHEALTHY' ? 'UNHEALTHY' : str(e.status, 'ACTIVE'))]))
       }
@@ -196,15 +197,13 @@ function renderApps(state: Obj): void {
       ])
       rows.push(
         el('tr', { class: 'app-deployment', data: { app, deployment: id, current: isCurrent ? 'true' : 'false', state: isCurrent ? 'CURRENT' : drainDeadline === null ? 'KNOWN' : drained ? 'DRAINED' : 'DRAINING' } }, [
-          td(el('span', { class: 'mono', text: id })),
+          td(el('span', { class: 'mono', text: id }), 'nowrap'),
           stateCell,
           td(fmt(num(d.instances), 0), 'num'),
           td(fmt(num(d.healthy), 0), 'num'),
-          td(fmt(num(d.draining), 0), 'num'),
           td(fmt(num(d.usable), 0), 'num'),
           td(fmt(num(d.inFlight), 0), 'num'),
           td(chips),
-          td(ms(num(d.ageMs)), 'num'),
           td(buttons, 'num'),
         ]),
       )
