@@ -13,18 +13,21 @@
 // window in three, and no V8 flag tried (--single-threaded, --predictable)
 // removed it. The median is the steady per-request cost; the mean, printed
 // too, carries the bursts. Each run starts fresh processes.
+// --keep-dumps=<dir> keeps each window's callgrind dump there (for
+// callgrind_annotate --inclusive=yes); by default they go with the work dir.
 
 import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runHttpLoad } from '../lib/http-load.js'
-import { OptionError, checkChoices, mergeOptions, parseFlags, readBool, readInt, readList } from '../lib/options.js'
+import { OptionError, checkChoices, mergeOptions, parseFlags, readBool, readInt, readList, readOptionalString } from '../lib/options.js'
 import { runAsEntry, withUpstream } from './bench-tool.js'
 import { callgrindLauncher, dumpCounts, haveCallgrind, instructionsOf, instrumentationOn, perRequest, spread, zeroCounts } from './callgrind.js'
 import { findRepoRoot } from './main.js'
 import { TARGETS, withoutUnsetBefore, type RunningTarget, type TargetName, type Upstream } from './targets.js'
 
 const NODE_TARGETS = ['router', 'router-before', 'undici', 'http-proxy', 'node-floor'] as const satisfies readonly TargetName[]
-const KNOWN = ['TARGETS', 'REQUESTS', 'WINDOWS', 'WARMUP', 'SETTLE', 'CONNECTIONS', 'RUNS', 'INSTALL', 'VERBOSE', 'ACCESS_LOG']
+const KNOWN = ['TARGETS', 'REQUESTS', 'WINDOWS', 'WARMUP', 'SETTLE', 'CONNECTIONS', 'RUNS', 'INSTALL', 'VERBOSE', 'ACCESS_LOG', 'KEEP_DUMPS']
 /** The issue's goal: router ≤ 1.25 × the minimal undici proxy. */
 const GOAL_RATIO = 1.25
 
@@ -45,6 +48,8 @@ interface InstrOptions {
   verbose: boolean
   /** The router's ACCESS_LOG (on as it ships; off to measure what the log costs). */
   accessLog: boolean
+  /** Directory the windows' callgrind dumps are copied to; undefined: not kept. */
+  keepDumps: string | undefined
 }
 
 function readOptions(argv: readonly string[]): InstrOptions {
@@ -60,6 +65,7 @@ function readOptions(argv: readonly string[]): InstrOptions {
     install: readBool(src, 'INSTALL', true),
     verbose: readBool(src, 'VERBOSE', false),
     accessLog: readBool(src, 'ACCESS_LOG', true),
+    keepDumps: readOptionalString(src, 'KEEP_DUMPS'),
   }
 }
 
@@ -97,7 +103,12 @@ async function measureOne(name: TargetName, opts: InstrOptions, workDir: string,
     for (let w = 0; w < opts.windows; w++) {
       zeroCounts(pid, outBase)
       const responses = await send(target, opts.requests, opts.connections)
-      windows.push(perRequest(instructionsOf(await dumpCounts(pid, outBase)), responses))
+      const dump = await dumpCounts(pid, outBase)
+      if (opts.keepDumps !== undefined) {
+        mkdirSync(opts.keepDumps, { recursive: true })
+        writeFileSync(join(opts.keepDumps, `${name}-log-${opts.accessLog ? 'on' : 'off'}-run${run}-w${w + 1}.callgrind`), dump)
+      }
+      windows.push(perRequest(instructionsOf(dump), responses))
     }
     return windows
   } finally {
