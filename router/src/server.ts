@@ -66,12 +66,34 @@ function destroySelf(this: Duplex): void {
   this.destroy()
 }
 
-/** Per client connection: its byte counters when its previous request ended (for per-request bytesIn/bytesOut). */
+/** Per client connection: its address and its byte counters when its previous request ended (for per-request bytesIn/bytesOut). */
+const kClient = Symbol('clientIp')
 const kReadBefore = Symbol('bytesReadBefore')
 const kWrittenBefore = Symbol('bytesWrittenBefore')
-interface CountedSocket extends Socket {
-  [kReadBefore]?: number
-  [kWrittenBefore]?: number
+interface ClientSocket extends Socket {
+  [kClient]: string
+  [kReadBefore]: number
+  [kWrittenBefore]: number
+}
+
+/**
+ * Gives every client socket, as it connects, its address (read once, not per
+ * request) and its two byte counters. Set here, all sockets take the same
+ * hidden-class transitions at the same point; added during the first request
+ * (reading remoteAddress caches `_peername` on the socket), they gave sockets
+ * shapes that V8 dropped with the socket, and the stream code optimised for
+ * them was thrown away and compiled again on the next connection.
+ */
+function onConnection(socket: Socket): void {
+  const s = socket as ClientSocket
+  s[kClient] = clientIp(socket)
+  s[kReadBefore] = 0
+  s[kWrittenBefore] = 0
+}
+
+/** The client address of a request's socket (set on 'connection'; read now for a socket that came another way). */
+function clientOf(socket: Socket): string {
+  return (socket as Partial<ClientSocket>)[kClient] ?? clientIp(socket)
 }
 
 function isTls(socket: Socket | Duplex | null): boolean {
@@ -119,6 +141,7 @@ export class MainServer {
       },
       (req, res) => void this.#onRequest(req, res),
     )
+    this.server.on('connection', onConnection)
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.#onUpgrade(req, socket, head))
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket))
     // CONNECT never reaches the request handler; without this Node would close the socket without a word.
@@ -147,7 +170,7 @@ export class MainServer {
     // While draining, every response ends its connection so clients move to other routers.
     if (!this.#d.isServing()) res.setHeader('connection', 'close')
     const socket = req.socket
-    const client = clientIp(socket)
+    const client = clientOf(socket)
     this.#inflight.add(res)
     let routeName = 'none'
     let endpoint: Endpoint | undefined
@@ -195,9 +218,9 @@ export class MainServer {
       this.#d.metrics.observeRequest(routeName, status, seconds)
       if (this.#d.config.accessLog) {
         // Bytes on the connection since its previous request ended: this request's head and body, this response's head and body.
-        const counted = socket as CountedSocket
-        const read = counted.bytesRead
-        const written = counted.bytesWritten
+        const counted = socket as Partial<ClientSocket>
+        const read = socket.bytesRead
+        const written = socket.bytesWritten
         bytesIn = read - (counted[kReadBefore] ?? 0)
         bytesOut = written - (counted[kWrittenBefore] ?? 0)
         counted[kReadBefore] = read
