@@ -2,7 +2,8 @@
 // log costs one write syscall per event-loop turn, not one per request. The
 // access log hands over its fields already written as JSON (access-log.ts), so
 // no object is built per request only to be stringified; the constant parts of
-// a line (level, msg, base fields) are escaped once.
+// a line (level, msg, base fields) are escaped once, and the timestamp's text
+// is rebuilt once per second (the milliseconds come from a table).
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -20,7 +21,12 @@ export interface LoggerOptions {
   readonly level?: LogLevel
   readonly write?: (chunk: string) => void
   readonly base?: Record<string, unknown>
+  /** Wall clock, ms since the epoch, for the `time` field (default Date.now). */
+  readonly now?: () => number
 }
+
+/** `000Z"` … `999Z"`: the end of the time field for each millisecond. */
+const MILLIS: readonly string[] = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, '0')}Z"`)
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? 'info']
@@ -43,27 +49,32 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       setImmediate(flush)
     }
   }
-  // The ISO timestamp is rebuilt at most once per millisecond.
-  let lastMs = -1
-  let lastIso = ''
-  const iso = (): string => {
-    const now = Date.now()
-    if (now !== lastMs) {
-      lastMs = now
-      lastIso = new Date(now).toISOString()
+  const now = opts.now ?? Date.now
+  // `{"time":"2026-12-03T09:55:44.` is rebuilt once per second; the milliseconds come from MILLIS.
+  let second = -1
+  let secondHead = ''
+  const timeHead = (): string => {
+    const t = now()
+    const ms = t % 1000
+    const tail = MILLIS[ms]
+    // Not a whole, non-negative number of ms: the long way.
+    if (tail === undefined) return `{"time":"${new Date(t).toISOString()}"`
+    if (t - ms !== second) {
+      second = t - ms
+      secondHead = `{"time":"${new Date(second).toISOString().slice(0, -4)}`
     }
-    return lastIso
+    return secondHead + tail
   }
   const baseJson = base !== '' ? `,${base}` : ''
   const line = (level: LogLevel, msgJson: string, fields?: Record<string, unknown>): string => {
-    const head = `{"time":"${iso()}","level":"${level}","msg":${msgJson}${baseJson}`
+    const head = `${timeHead()},"level":"${level}","msg":${msgJson}${baseJson}`
     if (fields === undefined) return `${head}}\n`
     const body = JSON.stringify(fields)
     // body is "{...}": splice it in without copying it twice.
     return body.length > 2 ? `${head},${body.substring(1)}\n` : `${head}}\n`
   }
   const ACCESS = JSON.stringify('access')
-  const accessHead = `","level":"info","msg":${ACCESS}${baseJson}`
+  const accessHead = `,"level":"info","msg":${ACCESS}${baseJson}`
   return {
     log(level, msg, fields) {
       if (ORDER[level] < min) return
@@ -75,7 +86,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     accessJson(fieldsJson) {
       if (ORDER.info < min) return
-      push(`{"time":"${iso()}${accessHead}${fieldsJson}}\n`)
+      push(`${timeHead()}${accessHead}${fieldsJson}}\n`)
     },
     flush,
   }

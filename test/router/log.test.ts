@@ -64,3 +64,18 @@ t.test('access lines from pre-written JSON fields: escaped where a client chose 
   t.match(lines[2], { requestId: 'rid-3', status: 404, error: 'NO_ROUTE', durationMs: 1 })
   t.notOk('clientCloseCode' in (lines[2] ?? {}))
 })
+
+t.test('the time field is what Date#toISOString gives, across second boundaries and for odd clocks', async (t) => {
+  const times = [0, 1, 999, 1000, 1001, 1_764_755_744_123, 1_764_755_744_999, 1_764_755_745_000, 1_764_755_745_001, 1_764_755_744_500, 253_402_300_799_999, 253_402_300_800_000, -1, 1.5]
+  let i = 0
+  const writes: string[] = []
+  const l = createLogger({ level: 'info', write: (c) => writes.push(c), now: () => times[i] ?? 0 })
+  for (i = 0; i < times.length; i++) {
+    l.accessJson(`,"i":${i}`)
+    l.log('info', 'x', { i })
+  }
+  l.flush()
+  const lines = writes.join('').split('\n').filter((x) => x !== '').map((x) => JSON.parse(x) as { time: string; i: number })
+  t.equal(lines.length, 2 * times.length)
+  for (const line of lines) t.equal(line.time, new Date(times[line.i] ?? 0).toISOString(), `t=${times[line.i]}`)
+})
