@@ -1,12 +1,25 @@
-// JSON-lines logger. Lines are batched and written once per tick so the access
-// log costs one write syscall per event-loop turn, not one per request. The
-// access log hands over its fields already written as JSON (access-log.ts), so
-// no object is built per request only to be stringified; the constant parts of
-// a line (level, msg, base fields) are escaped once, and the timestamp's text
-// is rebuilt once per second (the milliseconds come from a table).
+// JSON-lines logger. Lines are buffered and written in batches: access-log
+// lines once FLUSH_CHARS (16 KiB) are waiting or FLUSH_INTERVAL_MS after the
+// first of them, so the log costs one write syscall per batch, not one per
+// request; any other line (start-up, warnings, errors) goes out at the end of
+// its event-loop turn, with whatever access lines wait before it. flush()
+// writes at once: drain and the exit paths call it, and flushOnExit() makes
+// the process write what is left when it exits (also on an uncaught
+// exception). The access log hands over its fields already written as JSON
+// (access-log.ts), so no object is built per request only to be stringified;
+// the constant parts of a line (level, msg, base fields) are escaped once, and
+// the timestamp's text is rebuilt once per second (the milliseconds come from
+// a table).
+
+import { realClock, type Clock } from './clock.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+/** Access lines are written once this many characters wait (≈ bytes: the lines are mostly ASCII). */
+export const FLUSH_CHARS = 16 * 1024
+/** …or this long after the first of them was buffered. */
+export const FLUSH_INTERVAL_MS = 100
 
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void
@@ -14,6 +27,7 @@ export interface Logger {
   access(fields: Record<string, unknown>): void
   /** One access-log line whose fields are already JSON: `,"name":value,…` (leading comma, no braces). */
   accessJson(fieldsJson: string): void
+  /** Write every buffered line now. */
   flush(): void
 }
 
@@ -21,6 +35,12 @@ export interface LoggerOptions {
   readonly level?: LogLevel
   readonly write?: (chunk: string) => void
   readonly base?: Record<string, unknown>
+  /** Access lines are written once this many characters wait (default FLUSH_CHARS). */
+  readonly flushChars?: number
+  /** …or this many ms after the first of them (default FLUSH_INTERVAL_MS). */
+  readonly flushIntervalMs?: number
+  /** The timer of flushIntervalMs (tests inject a fake one); real timers are unref'd. */
+  readonly timers?: Pick<Clock, 'setTimeout' | 'clearTimeout'>
   /** Wall clock, ms since the epoch, for the `time` field (default Date.now). */
   readonly now?: () => number
 }
@@ -32,24 +52,45 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? 'info']
   const write = opts.write ?? ((s: string) => process.stdout.write(s))
   const base = opts.base !== undefined ? JSON.stringify(opts.base).slice(1, -1) : ''
-  let buf: string[] = []
-  let scheduled = false
+  const flushChars = opts.flushChars ?? FLUSH_CHARS
+  const intervalMs = opts.flushIntervalMs ?? FLUSH_INTERVAL_MS
+  const timers = opts.timers ?? realClock
+  const now = opts.now ?? Date.now
+  let buf = ''
+  let timer: unknown = undefined
+  let immediate = false
   const flush = (): void => {
-    scheduled = false
-    if (buf.length === 0) return
-    const chunk = buf.join('')
-    buf = []
+    if (timer !== undefined) {
+      timers.clearTimeout(timer)
+      timer = undefined
+    }
+    if (buf === '') return
+    const chunk = buf
+    buf = ''
     write(chunk)
   }
-  const push = (line: string): void => {
-    buf.push(line)
-    if (buf.length >= 512) flush()
-    else if (!scheduled) {
-      scheduled = true
-      setImmediate(flush)
+  const flushAtTurnEnd = (): void => {
+    immediate = false
+    flush()
+  }
+  const onTimer = (): void => {
+    timer = undefined
+    flush()
+  }
+  /** An access line: waits for a full batch or the interval. */
+  const pushAccess = (line: string): void => {
+    buf += line
+    if (buf.length >= flushChars) flush()
+    else if (timer === undefined && !immediate) timer = timers.setTimeout(onTimer, intervalMs)
+  }
+  /** Any other line: written at the end of this event-loop turn. */
+  const pushNow = (line: string): void => {
+    buf += line
+    if (!immediate) {
+      immediate = true
+      setImmediate(flushAtTurnEnd)
     }
   }
-  const now = opts.now ?? Date.now
   // `{"time":"2026-12-03T09:55:44.` is rebuilt once per second; the milliseconds come from MILLIS.
   let second = -1
   let secondHead = ''
@@ -78,18 +119,30 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   return {
     log(level, msg, fields) {
       if (ORDER[level] < min) return
-      push(line(level, JSON.stringify(msg), fields))
+      pushNow(line(level, JSON.stringify(msg), fields))
     },
     access(fields) {
       if (ORDER.info < min) return
-      push(line('info', ACCESS, fields))
+      pushAccess(line('info', ACCESS, fields))
     },
     accessJson(fieldsJson) {
       if (ORDER.info < min) return
-      push(`${timeHead()}${accessHead}${fieldsJson}}\n`)
+      pushAccess(`${timeHead()}${accessHead}${fieldsJson}}\n`)
     },
     flush,
   }
+}
+
+/**
+ * Write the logger's buffered lines when the process exits: process.exit(),
+ * an empty event loop, or an uncaught exception. Writes to a pipe or a file
+ * are synchronous on Linux, so they are out before the process is gone.
+ * Returns a function that removes the hook.
+ */
+export function flushOnExit(logger: () => Logger): () => void {
+  const hook = (): void => logger().flush()
+  process.on('exit', hook)
+  return () => process.removeListener('exit', hook)
 }
 
 /** Parse LOG_LEVEL. */

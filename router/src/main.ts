@@ -1,17 +1,19 @@
 // Process entry point: config from the environment, start the router (or, with
 // ROUTER_WORKERS > 1, a cluster primary and its workers), and drain on
 // SIGTERM/SIGINT (lifecycle/drain.ts). A second signal, or the hard limit (sum
-// of the drain timeouts plus a margin), exits at once.
+// of the drain timeouts plus a margin), exits at once. Log lines still buffered
+// when the process exits, however it exits, are written on the way out.
 
 import { AggregatorRegistry } from 'prom-client'
 import { ConfigError, loadConfig } from './config.js'
 import { createRouter } from './router.js'
-import { createLogger, parseLogLevel } from './log.js'
+import { createLogger, flushOnExit, parseLogLevel } from './log.js'
 import { drainHardLimitMs, drainRouter } from './lifecycle/drain.js'
 import { isClusterPrimary, isClusterWorker, runPrimary, serveAsWorker } from './lifecycle/cluster.js'
 
 async function main(): Promise<void> {
   let logger = createLogger({ base: { component: 'router' } })
+  flushOnExit(() => logger)
   try {
     logger = createLogger({ level: parseLogLevel(process.env.LOG_LEVEL), base: { component: 'router', ...(isClusterWorker() ? { pid: process.pid } : {}) } })
     const config = loadConfig(process.env)

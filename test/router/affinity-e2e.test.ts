@@ -108,7 +108,11 @@ async function stack(t: Test, env: Record<string, string>): Promise<Stack> {
     clock,
     services: new Map(),
     instances: [],
-    logs,
+    // Reading the lines writes what the logger holds first (access lines are batched).
+    get logs() {
+      logger.flush()
+      return logs
+    },
     async deploy(deployment, instanceId) {
       const inst = await startInstance(deployment.toLowerCase())
       s.instances.push(inst)
