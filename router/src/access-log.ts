@@ -2,13 +2,16 @@
 // request and one per WebSocket (when it closes, or when its upgrade was
 // refused). No object is built per request only to be stringified: values go
 // into a template; strings a client chose (path, user agent, X-Amzn-Trace-Id)
-// or discovery named (instance, upstream) are escaped with JSON.stringify, the
-// others are safe by construction (hex ids, checked request ids, numbers,
-// error codes, IP addresses, HTTP methods llhttp accepted). logger.accessJson
-// adds time, level, msg and the base fields, pre-escaped.
+// or discovery and the route table named (instance, upstream, route) are
+// escaped as JSON.stringify would (json-text.ts: quoted as they are when there
+// is nothing to escape), the others are safe by construction (hex ids, checked
+// request ids, numbers, error codes, IP addresses, HTTP methods llhttp
+// accepted). Milliseconds are written from integers (json-text.ts).
+// logger.accessJson adds time, level, msg and the base fields, pre-escaped.
 
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TraceContext } from './proxy/trace-context.js'
+import { jsonString, msText } from './json-text.js'
 
 /** Longest user agent / X-Amzn-Trace-Id logged (one client cannot write huge lines). */
 const MAX_HEADER_LOGGED = 256
@@ -17,7 +20,7 @@ const MAX_HEADER_LOGGED = 256
 function headerField(name: string, v: string | string[] | undefined): string {
   if (v === undefined) return ''
   const s = typeof v === 'string' ? v : v.join(', ')
-  return `,"${name}":${JSON.stringify(s.length > MAX_HEADER_LOGGED ? `${s.slice(0, MAX_HEADER_LOGGED)}…` : s)}`
+  return `,"${name}":${jsonString(s.length > MAX_HEADER_LOGGED ? `${s.slice(0, MAX_HEADER_LOGGED)}…` : s)}`
 }
 
 /** `,"requestId":…,"traceId":…,"spanId":…[,"parentId":…][,"amznTraceId":…]` — the ids of a request. */
@@ -25,11 +28,6 @@ function idFields(requestId: string, trace: TraceContext, headers: IncomingHttpH
   const tp = trace.traceparent
   const parent = trace.parentId !== undefined ? `,"parentId":"${trace.parentId}"` : ''
   return `,"requestId":"${requestId}","traceId":"${tp.substring(3, 35)}","spanId":"${tp.substring(36, 52)}"${parent}${headerField('amznTraceId', headers['x-amzn-trace-id'])}`
-}
-
-/** Milliseconds with microsecond precision. */
-function ms(v: number): number {
-  return Math.round(v * 1e3) / 1e3
 }
 
 /**
@@ -56,13 +54,13 @@ export function httpAccessJson(
   bytesIn: number,
   bytesOut: number,
 ): string {
-  const up = upstream !== undefined ? `,"upstream":${JSON.stringify(upstream)}` : ''
-  const inst = instance !== undefined ? `,"instance":${JSON.stringify(instance)}` : ''
-  const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${ms(upstreamTtfbMs)}` : ''
+  const up = upstream !== undefined ? `,"upstream":${jsonString(upstream)}` : ''
+  const inst = instance !== undefined ? `,"instance":${jsonString(instance)}` : ''
+  const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${msText(upstreamTtfbMs)}` : ''
   const err = error !== undefined ? `,"error":"${error}"` : ''
   return (
-    `${idFields(requestId, trace, headers)},"method":"${method}","path":${JSON.stringify(path)},"route":${JSON.stringify(route)},"status":${status}` +
-    `,"durationMs":${ms(durationMs)}${ttfb}${up}${inst},"attempts":${attempts},"retries":${attempts > 1 ? attempts - 1 : 0}${err}` +
+    `${idFields(requestId, trace, headers)},"method":"${method}","path":${jsonString(path)},"route":${jsonString(route)},"status":${status}` +
+    `,"durationMs":${msText(durationMs)}${ttfb}${up}${inst},"attempts":${attempts},"retries":${attempts > 1 ? attempts - 1 : 0}${err}` +
     `,"client":"${client}"${headerField('userAgent', headers['user-agent'])},"bytesIn":${bytesIn},"bytesOut":${bytesOut}`
   )
 }
@@ -85,10 +83,10 @@ export function wsAccessHead(
   client: string,
   upstreamTtfbMs: number,
 ): string {
-  const up = upstream !== undefined ? `,"upstream":${JSON.stringify(upstream)}` : ''
-  const inst = instance !== undefined ? `,"instance":${JSON.stringify(instance)}` : ''
-  const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${ms(upstreamTtfbMs)}` : ''
-  const s = `${idFields(requestId, trace, headers)},"kind":"websocket","path":${JSON.stringify(path)},"route":${JSON.stringify(route)},"status":${status}${ttfb}${up}${inst},"client":"${client}"${headerField('userAgent', headers['user-agent'])}`
+  const up = upstream !== undefined ? `,"upstream":${jsonString(upstream)}` : ''
+  const inst = instance !== undefined ? `,"instance":${jsonString(instance)}` : ''
+  const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${msText(upstreamTtfbMs)}` : ''
+  const s = `${idFields(requestId, trace, headers)},"kind":"websocket","path":${jsonString(path)},"route":${jsonString(route)},"status":${status}${ttfb}${up}${inst},"client":"${client}"${headerField('userAgent', headers['user-agent'])}`
   // Reading a character flattens V8's rope of the template's pieces into one string.
   s.charCodeAt(0)
   return s
@@ -98,10 +96,10 @@ export function wsAccessHead(
 export function wsAccessEnd(closedBy: string, durationMs: number, bytesFromClient: number, bytesFromUpstream: number, clientCloseCode: number, upstreamCloseCode: number): string {
   const cc = clientCloseCode !== 0 ? `,"clientCloseCode":${clientCloseCode}` : ''
   const uc = upstreamCloseCode !== 0 ? `,"upstreamCloseCode":${upstreamCloseCode}` : ''
-  return `,"closedBy":"${closedBy}","durationMs":${ms(durationMs)},"bytesFromClient":${bytesFromClient},"bytesFromUpstream":${bytesFromUpstream}${cc}${uc}`
+  return `,"closedBy":"${closedBy}","durationMs":${msText(durationMs)},"bytesFromClient":${bytesFromClient},"bytesFromUpstream":${bytesFromUpstream}${cc}${uc}`
 }
 
 /** The rest of a WebSocket line whose upgrade did not become a tunnel. */
 export function wsAccessRefused(error: string | undefined, durationMs: number): string {
-  return `${error !== undefined ? `,"error":"${error}"` : ''},"durationMs":${ms(durationMs)}`
+  return `${error !== undefined ? `,"error":"${error}"` : ''},"durationMs":${msText(durationMs)}`
 }
