@@ -99,3 +99,16 @@ t.test('new ids are random, lower-case hex, never all zeros', async (t) => {
   t.equal(bad, 0, 'all well-formed')
   t.equal(seen.size, 4000, 'no repeats')
 })
+
+t.test('traces the router starts: version 00, sampled, new ids each time', async (t) => {
+  const seen = new Set<string>()
+  let bad = 0
+  for (let i = 0; i < 2000; i++) {
+    const c = traceContextFrom(undefined, 'a=1')
+    if (!/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/.test(c.traceparent) || parseTraceparent(c.traceparent) === undefined || c.parentId !== undefined || c.tracestate !== undefined) bad++
+    seen.add(traceIdOf(c))
+    seen.add(spanIdOf(c))
+  }
+  t.equal(bad, 0, 'all well-formed, no parent, tracestate dropped')
+  t.equal(seen.size, 4000, 'no trace or span id repeats')
+})

@@ -39,8 +39,8 @@ let nextInPool = POOL_IDS
 const text = Buffer.alloc(32)
 const HEX = Buffer.from('0123456789abcdef', 'latin1')
 
-/** 8 random bytes as 16 lower-case hex characters, written at `text[at..]`; never all zeros. */
-function randomHex8(at: number): void {
+/** 8 random bytes as 16 lower-case hex characters, written at `into[at..]`; never all zeros. */
+function randomHex8(into: Buffer, at: number): void {
   for (;;) {
     if (nextInPool === POOL_IDS) {
       randomFillSync(pool)
@@ -51,8 +51,8 @@ function randomHex8(at: number): void {
     for (let i = 0; i < 8; i++) {
       const b = pool[from + i] ?? 0
       any |= b
-      text[at + 2 * i] = HEX[b >> 4] ?? 0
-      text[at + 2 * i + 1] = HEX[b & 0x0f] ?? 0
+      into[at + 2 * i] = HEX[b >> 4] ?? 0
+      into[at + 2 * i + 1] = HEX[b & 0x0f] ?? 0
     }
     if (any !== 0) return
   }
@@ -60,15 +60,26 @@ function randomHex8(at: number): void {
 
 /** A new span id: 16 lower-case hex characters, not all zeros. */
 export function newSpanId(): string {
-  randomHex8(0)
+  randomHex8(text, 0)
   return text.toString('latin1', 0, 16)
 }
 
 /** A new trace id: 32 lower-case hex characters, not all zeros. */
 export function newTraceId(): string {
-  randomHex8(0)
-  randomHex8(16)
+  randomHex8(text, 0)
+  randomHex8(text, 16)
   return text.toString('latin1', 0, 32)
+}
+
+/** `00-<new trace id>-<new span id>-01`, written in place and read back as one string. */
+const started = Buffer.from(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-${NEW_TRACE_FLAGS}`, 'latin1')
+
+/** The traceparent of a trace the router starts: one string made, not three joined. */
+function newTraceparent(): string {
+  randomHex8(started, 3)
+  randomHex8(started, 19)
+  randomHex8(started, 36)
+  return started.toString('latin1')
 }
 
 // --- parsing -----------------------------------------------------------------
@@ -147,9 +158,9 @@ export function checkTracestate(v: string | undefined): string | undefined {
  * span id of the router's when `traceparent` is valid, else a new trace.
  */
 export function traceContextFrom(traceparent: string | readonly string[] | undefined, tracestate: string | readonly string[] | undefined): TraceContext {
-  const span = newSpanId()
   const incoming = typeof traceparent === 'string' ? parseTraceparent(traceparent) : undefined
-  if (incoming === undefined) return { traceparent: `00-${newTraceId()}-${span}-${NEW_TRACE_FLAGS}`, parentId: undefined, tracestate: undefined }
+  if (incoming === undefined) return { traceparent: newTraceparent(), parentId: undefined, tracestate: undefined }
+  const span = newSpanId()
   const state = typeof tracestate === 'string' ? checkTracestate(tracestate) : tracestate !== undefined ? checkTracestate(tracestate.join(',')) : undefined
   return { traceparent: `00-${incoming.traceId}-${span}-${incoming.flags}`, parentId: incoming.parentId, tracestate: state }
 }
