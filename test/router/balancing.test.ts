@@ -99,3 +99,30 @@ t.test('health filter', async (t) => {
   t.same(filterByHealth(list, 'HEALTHY_OR_ELSE_ALL').map((x) => x.instanceId), ['a', 'c'])
   t.same(filterByHealth([i('b', 'UNHEALTHY')], 'HEALTHY_OR_ELSE_ALL').map((x) => x.instanceId), ['b'], 'else all')
 })
+
+t.test('load tracker: counts per endpoint; idle endpoints are swept, not kept forever', async (t) => {
+  const load = new LoadTracker()
+  const a = ep('a')
+  load.start(a)
+  load.start(a)
+  t.equal(load.get(a), 2)
+  load.end(a)
+  load.end(a)
+  load.end(a)
+  t.equal(load.get(a), 0, 'never below 0')
+  // Endpoints that come and go (ECS tasks get new addresses): each served once, then never again.
+  for (let i = 0; i < 10_000; i++) {
+    const e = { ...ep(`x${i}`), port: 10_000 + i }
+    load.start(e)
+    load.end(e)
+  }
+  t.ok(load.size <= 129, `entries kept bounded: ${load.size}`)
+  const busy = { ...ep('busy'), port: 1 }
+  load.start(busy)
+  for (let i = 0; i < 1000; i++) {
+    const e = { ...ep(`y${i}`), port: 30_000 + i }
+    load.start(e)
+    load.end(e)
+  }
+  t.equal(load.get(busy), 1, 'an endpoint with a request in flight survives every sweep')
+})
