@@ -4,30 +4,43 @@
 // into a template; strings a client chose (path, user agent, X-Amzn-Trace-Id)
 // or discovery and the route table named (instance, upstream, route) are
 // escaped as JSON.stringify would (json-text.ts: quoted as they are when there
-// is nothing to escape), the others are safe by construction (hex ids, checked
-// request ids, numbers, error codes, IP addresses, HTTP methods llhttp
-// accepted). Milliseconds are written from integers (json-text.ts).
+// is nothing to escape; route names, upstreams, instance ids and user agents
+// are escaped once and remembered, in bounded caches), the others are safe by
+// construction (hex ids, checked request ids, numbers, error codes, IP
+// addresses, HTTP methods llhttp accepted). Milliseconds are written from
+// integers (json-text.ts).
 // logger.accessJson adds time, level, msg and the base fields, pre-escaped.
 
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TraceContext } from './proxy/trace-context.js'
-import { jsonString, msText } from './json-text.js'
+import { JsonStrings, jsonString, msText } from './json-text.js'
 
 /** Longest user agent / X-Amzn-Trace-Id logged (one client cannot write huge lines). */
 const MAX_HEADER_LOGGED = 256
 
-/** A header value as a JSON field (`,"name":"…"`), capped; '' when absent. */
-function headerField(name: string, v: string | string[] | undefined): string {
-  if (v === undefined) return ''
+/** Route names, upstream addresses and instance ids: a small set, each escaped once. */
+const known = new JsonStrings()
+/** User agents: most lines carry one of a few (at most 256 kept: up to ≈ 130 KB). */
+const agents = new JsonStrings(256)
+
+/** A header value as JSON text, capped. */
+function headerText(v: string | string[], strings: JsonStrings | undefined): string {
   const s = typeof v === 'string' ? v : v.join(', ')
-  return `,"${name}":${jsonString(s.length > MAX_HEADER_LOGGED ? `${s.slice(0, MAX_HEADER_LOGGED)}…` : s)}`
+  const capped = s.length > MAX_HEADER_LOGGED ? `${s.slice(0, MAX_HEADER_LOGGED)}…` : s
+  return strings !== undefined ? strings.get(capped) : jsonString(capped)
+}
+
+/** `,"userAgent":"…"`, '' when absent. */
+function userAgentField(v: string | string[] | undefined): string {
+  return v === undefined ? '' : `,"userAgent":${headerText(v, agents)}`
 }
 
 /** `,"requestId":…,"traceId":…,"spanId":…[,"parentId":…][,"amznTraceId":…]` — the ids of a request. */
 function idFields(requestId: string, trace: TraceContext, headers: IncomingHttpHeaders): string {
   const tp = trace.traceparent
   const parent = trace.parentId !== undefined ? `,"parentId":"${trace.parentId}"` : ''
-  return `,"requestId":"${requestId}","traceId":"${tp.substring(3, 35)}","spanId":"${tp.substring(36, 52)}"${parent}${headerField('amznTraceId', headers['x-amzn-trace-id'])}`
+  const amzn = headers['x-amzn-trace-id']
+  return `,"requestId":"${requestId}","traceId":"${tp.substring(3, 35)}","spanId":"${tp.substring(36, 52)}"${parent}${amzn !== undefined ? `,"amznTraceId":${headerText(amzn, undefined)}` : ''}`
 }
 
 /**
@@ -54,14 +67,14 @@ export function httpAccessJson(
   bytesIn: number,
   bytesOut: number,
 ): string {
-  const up = upstream !== undefined ? `,"upstream":${jsonString(upstream)}` : ''
-  const inst = instance !== undefined ? `,"instance":${jsonString(instance)}` : ''
+  const up = upstream !== undefined ? `,"upstream":${known.get(upstream)}` : ''
+  const inst = instance !== undefined ? `,"instance":${known.get(instance)}` : ''
   const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${msText(upstreamTtfbMs)}` : ''
   const err = error !== undefined ? `,"error":"${error}"` : ''
   return (
-    `${idFields(requestId, trace, headers)},"method":"${method}","path":${jsonString(path)},"route":${jsonString(route)},"status":${status}` +
+    `${idFields(requestId, trace, headers)},"method":"${method}","path":${jsonString(path)},"route":${known.get(route)},"status":${status}` +
     `,"durationMs":${msText(durationMs)}${ttfb}${up}${inst},"attempts":${attempts},"retries":${attempts > 1 ? attempts - 1 : 0}${err}` +
-    `,"client":"${client}"${headerField('userAgent', headers['user-agent'])},"bytesIn":${bytesIn},"bytesOut":${bytesOut}`
+    `,"client":"${client}"${userAgentField(headers['user-agent'])},"bytesIn":${bytesIn},"bytesOut":${bytesOut}`
   )
 }
 
@@ -83,10 +96,10 @@ export function wsAccessHead(
   client: string,
   upstreamTtfbMs: number,
 ): string {
-  const up = upstream !== undefined ? `,"upstream":${jsonString(upstream)}` : ''
-  const inst = instance !== undefined ? `,"instance":${jsonString(instance)}` : ''
+  const up = upstream !== undefined ? `,"upstream":${known.get(upstream)}` : ''
+  const inst = instance !== undefined ? `,"instance":${known.get(instance)}` : ''
   const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${msText(upstreamTtfbMs)}` : ''
-  const s = `${idFields(requestId, trace, headers)},"kind":"websocket","path":${jsonString(path)},"route":${jsonString(route)},"status":${status}${ttfb}${up}${inst},"client":"${client}"${headerField('userAgent', headers['user-agent'])}`
+  const s = `${idFields(requestId, trace, headers)},"kind":"websocket","path":${jsonString(path)},"route":${known.get(route)},"status":${status}${ttfb}${up}${inst},"client":"${client}"${userAgentField(headers['user-agent'])}`
   // Reading a character flattens V8's rope of the template's pieces into one string.
   s.charCodeAt(0)
   return s

@@ -1,18 +1,44 @@
 // JSON text for the access log's hot path, the same text JSON.stringify and
 // Number#toString give, without their cost in the common case: a string of
-// printable ASCII with nothing to escape is quoted as it is (JSON.stringify
-// is a call into the runtime for every value), and milliseconds rounded to
-// the microsecond are written from integers (a double's shortest decimal is
-// a slow conversion). Anything else takes the general route. Pure.
+// printable ASCII with nothing to escape is quoted as it is (one regular
+// expression test; JSON.stringify is a call into the runtime for every value),
+// strings that come back again and again (route names, upstream addresses,
+// instance ids, a client's user agent) are escaped once and remembered, and
+// milliseconds rounded to the microsecond are written from integers (a
+// double's shortest decimal is a slow conversion). Anything else takes the
+// general route. Pure apart from the bounded caches.
+
+/** Printable ASCII but '"' and '\\': nothing for JSON to escape. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
 
 /** `s` as a JSON string literal: exactly JSON.stringify(s). */
 export function jsonString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    // Control characters, '"', '\\' and everything beyond ASCII take the general route.
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s)
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s)
+}
+
+/**
+ * jsonString with a memory: the text for a string seen before is looked up,
+ * not built again. For values from a small set (route names, upstream
+ * addresses, instance ids); at most `max` are kept, and all are forgotten when
+ * that is reached, so a stream of distinct values costs no more than jsonString.
+ */
+export class JsonStrings {
+  readonly #texts = new Map<string, string>()
+  readonly #max: number
+
+  constructor(max = 1024) {
+    this.#max = max
   }
-  return `"${s}"`
+
+  get(s: string): string {
+    let t = this.#texts.get(s)
+    if (t === undefined) {
+      if (this.#texts.size >= this.#max) this.#texts.clear()
+      t = jsonString(s)
+      this.#texts.set(s, t)
+    }
+    return t
+  }
 }
 
 /** '' for 0, then '.001' … '.999' without trailing zeros ('.5', '.25'). */

@@ -2,7 +2,7 @@
 // JSON.stringify(s) and msText(v) must be String(Math.round(v * 1e3) / 1e3),
 // for hand-picked edge cases and a seeded random corpus (seed in the message).
 import t from 'tap'
-import { jsonString, msText } from '../../router/src/json-text.js'
+import { JsonStrings, jsonString, msText } from '../../router/src/json-text.js'
 import { prng } from '../fixtures/prng.js'
 
 const SEED = 0x5eed18
@@ -35,4 +35,12 @@ t.test('msText is String(Math.round(v * 1e3) / 1e3)', async (t) => {
     if (msText(v) !== old(v)) mismatches++
   }
   t.equal(mismatches, 0, `seed ${SEED + 1}`)
+})
+
+t.test('JsonStrings: the same text as jsonString, remembered, bounded', async (t) => {
+  const js = new JsonStrings(3)
+  for (const s of ['route', 'rou"te', 'route', '10.0.0.1:80', 'a', 'b', 'rou"te', '\u0001']) t.equal(js.get(s), JSON.stringify(s), JSON.stringify(s))
+  const again = new JsonStrings(2)
+  const first = again.get('x'.repeat(10))
+  t.equal(again.get('x'.repeat(10)), first, 'a value seen before: the remembered text')
 })
