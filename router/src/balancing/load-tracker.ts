@@ -5,12 +5,23 @@
 // twice per request, and for a long-lived Map it builds them in the old
 // generation, so every request left old-space garbage behind (more major
 // GCs). Entries at 0 are swept once the Map has doubled since the last sweep,
-// so endpoints that went away do not pile up.
+// so endpoints that went away do not pile up. An endpoint's key is made once
+// per Endpoint object (discovery hands out the same objects until it
+// refreshes).
 
 import type { Endpoint } from '../discovery/discovery.js'
 
+/** Each endpoint's key, made once: a request asks for it about seven times (balancer, load, outliers, pool, log). */
+const keys = new WeakMap<Endpoint, string>()
+
+/** `host:port`, the key of an endpoint's load, outlier state and upstream pool. */
 export function endpointKey(e: Endpoint): string {
-  return `${e.host}:${e.port}`
+  let k = keys.get(e)
+  if (k === undefined) {
+    k = `${e.host}:${e.port}`
+    keys.set(e, k)
+  }
+  return k
 }
 
 /** The fewest entries a sweep waits for. */
