@@ -8,17 +8,10 @@
 
 import { appStateFrom, registryService } from '../affinity/app-registry.js'
 import type { RouterSnapshot, SnapshotAnswer, SnapshotEndpoint } from './snapshot.js'
+import type { InstanceRow } from './dashboard-state.js'
 
-export interface AppInstanceRow {
-  readonly id: string
-  readonly address: string
-  /** The `status` attribute (ACTIVE when absent: DNS answers carry none). */
-  readonly status: string
-  /** Cloud Map health when discovery gives it (API mode), else null. */
-  readonly health: string | null
-  readonly inFlight: number
-  readonly ejected: boolean
-}
+/** An instance of a deployment: the Instances table's row without the attributes. */
+export type AppInstanceRow = Omit<InstanceRow, 'attributes'>
 
 export interface AppDeploymentRow {
   /** Lower-case deployment id (its Cloud Map service). */

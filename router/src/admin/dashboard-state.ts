@@ -54,7 +54,9 @@ export interface RouteRow {
 export interface InstanceRow {
   readonly id: string
   readonly address: string
+  /** The `status` attribute (ACTIVE when absent: DNS answers carry none). */
   readonly status: string
+  /** Cloud Map health when discovery gives it (API mode), else null. */
   readonly health: string | null
   readonly inFlight: number
   readonly ejected: boolean
