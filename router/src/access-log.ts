@@ -4,43 +4,96 @@
 // into a template; strings a client chose (path, user agent, X-Amzn-Trace-Id)
 // or discovery and the route table named (instance, upstream, route) are
 // escaped as JSON.stringify would (json-text.ts: quoted as they are when there
-// is nothing to escape; route names, upstreams, instance ids and user agents
-// are escaped once and remembered, in bounded caches), the others are safe by
-// construction (hex ids, checked request ids, numbers, error codes, IP
-// addresses, HTTP methods llhttp accepted). Milliseconds are written from
-// integers (json-text.ts).
-// logger.accessJson adds time, level, msg and the base fields, pre-escaped.
+// is nothing to escape), the others are safe by construction (hex ids, checked
+// request ids, numbers, error codes, IP addresses, HTTP methods llhttp
+// accepted). Values from a small set (method, route, status, upstream and
+// instance, attempts, client address, user agent, error code) come as whole
+// field texts from tables and bounded caches, and milliseconds from integers
+// (json-text.ts): a line is a rope of about 25 pieces, not 45, which also
+// makes it cheaper to flatten when it is written. logger.accessJson adds time,
+// level, msg and the base fields, pre-escaped.
 
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TraceContext } from './proxy/trace-context.js'
-import { JsonStrings, jsonString, msText } from './json-text.js'
+import { FieldTexts, MsField, isPlain, jsonString } from './json-text.js'
 
 /** Longest user agent / X-Amzn-Trace-Id logged (one client cannot write huge lines). */
 const MAX_HEADER_LOGGED = 256
 
-/** Route names, upstream addresses and instance ids: a small set, each escaped once. */
-const known = new JsonStrings()
-/** User agents: most lines carry one of a few (at most 256 kept: up to ≈ 130 KB). */
-const agents = new JsonStrings(256)
-
-/** A header value as JSON text, capped. */
-function headerText(v: string | string[], strings: JsonStrings | undefined): string {
+/** A header value as logged: repeated fields joined, capped. */
+function capped(v: string | string[]): string {
   const s = typeof v === 'string' ? v : v.join(', ')
-  const capped = s.length > MAX_HEADER_LOGGED ? `${s.slice(0, MAX_HEADER_LOGGED)}…` : s
-  return strings !== undefined ? strings.get(capped) : jsonString(capped)
+  return s.length > MAX_HEADER_LOGGED ? `${s.slice(0, MAX_HEADER_LOGGED)}…` : s
 }
 
-/** `,"userAgent":"…"`, '' when absent. */
-function userAgentField(v: string | string[] | undefined): string {
-  return v === undefined ? '' : `,"userAgent":${headerText(v, agents)}`
+// --- whole field texts, made once --------------------------------------------
+
+/** `","method":"GET","path":"` — the path that follows needs no escaping, its opening quote is here. */
+const methodBeforePlainPath = new FieldTexts((m) => `,"method":"${m}","path":"`)
+/** `,"method":"GET","path":` — an escaped path follows. */
+const methodBeforePath = new FieldTexts((m) => `,"method":"${m}","path":`)
+/** `","route":"…"` — closes a plain path's quote. */
+const routeAfterPlainPath = new FieldTexts((r) => `","route":${jsonString(r)}`)
+/** `,"route":"…"` */
+const routeField = new FieldTexts((r) => `,"route":${jsonString(r)}`)
+const clientField = new FieldTexts((c) => `,"client":"${c}"`)
+const errorField = new FieldTexts((e) => `,"error":"${e}"`)
+/** User agents: most lines carry one of a few (at most 256 kept: up to ≈ 130 KB). */
+const userAgentField = new FieldTexts((ua) => `,"userAgent":${jsonString(ua)}`, 256)
+
+/** `,"status":100` … `,"status":599`. */
+const STATUS: readonly string[] = Array.from({ length: 600 }, (_, i) => `,"status":${i}`)
+/** `,"attempts":0,"retries":0` … for up to 9 attempts. */
+const ATTEMPTS: readonly string[] = Array.from({ length: 10 }, (_, i) => `,"attempts":${i},"retries":${i > 1 ? i - 1 : 0}`)
+
+const durationMs = new MsField('durationMs')
+const upstreamTtfbMs = new MsField('upstreamTtfbMs')
+
+function statusField(status: number): string {
+  return STATUS[status] ?? `,"status":${status}`
+}
+
+function attemptsField(attempts: number): string {
+  return ATTEMPTS[attempts] ?? `,"attempts":${attempts},"retries":${attempts > 1 ? attempts - 1 : 0}`
+}
+
+/** `,"upstream":"…","instance":"…"` per upstream address (and its instance id); at most 1024 kept. */
+const endpointTexts = new Map<string, { readonly instance: string | undefined; readonly text: string }>()
+
+function endpointFields(upstream: string | undefined, instance: string | undefined): string {
+  if (upstream === undefined) return instance !== undefined ? `,"instance":${jsonString(instance)}` : ''
+  let e = endpointTexts.get(upstream)
+  if (e === undefined || e.instance !== instance) {
+    if (endpointTexts.size >= 1024) endpointTexts.clear()
+    e = { instance, text: `,"upstream":${jsonString(upstream)}${instance !== undefined ? `,"instance":${jsonString(instance)}` : ''}` }
+    endpointTexts.set(upstream, e)
+  }
+  return e.text
+}
+
+/** `,"method":…,"path":…,"route":…` */
+function methodPathRoute(method: string, path: string, route: string): string {
+  return isPlain(path) ? `${methodBeforePlainPath.get(method)}${path}${routeAfterPlainPath.get(route)}` : `${methodBeforePath.get(method)}${JSON.stringify(path)}${routeField.get(route)}`
+}
+
+/** `,"path":…,"route":…` (WebSocket lines have no method). */
+function pathRoute(path: string, route: string): string {
+  return isPlain(path) ? `,"path":"${path}${routeAfterPlainPath.get(route)}` : `,"path":${JSON.stringify(path)}${routeField.get(route)}`
 }
 
 /** `,"requestId":…,"traceId":…,"spanId":…[,"parentId":…][,"amznTraceId":…]` — the ids of a request. */
 function idFields(requestId: string, trace: TraceContext, headers: IncomingHttpHeaders): string {
   const tp = trace.traceparent
-  const parent = trace.parentId !== undefined ? `,"parentId":"${trace.parentId}"` : ''
+  const ids = `,"requestId":"${requestId}","traceId":"${tp.substring(3, 35)}","spanId":"${tp.substring(36, 52)}"`
+  const parent = trace.parentId
   const amzn = headers['x-amzn-trace-id']
-  return `,"requestId":"${requestId}","traceId":"${tp.substring(3, 35)}","spanId":"${tp.substring(36, 52)}"${parent}${amzn !== undefined ? `,"amznTraceId":${headerText(amzn, undefined)}` : ''}`
+  if (parent === undefined && amzn === undefined) return ids
+  return `${ids}${parent !== undefined ? `,"parentId":"${parent}"` : ''}${amzn !== undefined ? `,"amznTraceId":${jsonString(capped(amzn))}` : ''}`
+}
+
+function userAgent(headers: IncomingHttpHeaders): string {
+  const ua = headers['user-agent']
+  return ua !== undefined ? userAgentField.get(capped(ua)) : ''
 }
 
 /**
@@ -57,8 +110,8 @@ export function httpAccessJson(
   path: string,
   route: string,
   status: number,
-  durationMs: number,
-  upstreamTtfbMs: number,
+  durationMsValue: number,
+  upstreamTtfbMsValue: number,
   upstream: string | undefined,
   instance: string | undefined,
   attempts: number,
@@ -67,14 +120,11 @@ export function httpAccessJson(
   bytesIn: number,
   bytesOut: number,
 ): string {
-  const up = upstream !== undefined ? `,"upstream":${known.get(upstream)}` : ''
-  const inst = instance !== undefined ? `,"instance":${known.get(instance)}` : ''
-  const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${msText(upstreamTtfbMs)}` : ''
-  const err = error !== undefined ? `,"error":"${error}"` : ''
+  const ttfb = upstreamTtfbMsValue >= 0 ? upstreamTtfbMs.text(upstreamTtfbMsValue) : ''
+  const err = error !== undefined ? errorField.get(error) : ''
   return (
-    `${idFields(requestId, trace, headers)},"method":"${method}","path":${jsonString(path)},"route":${known.get(route)},"status":${status}` +
-    `,"durationMs":${msText(durationMs)}${ttfb}${up}${inst},"attempts":${attempts},"retries":${attempts > 1 ? attempts - 1 : 0}${err}` +
-    `,"client":"${client}"${userAgentField(headers['user-agent'])},"bytesIn":${bytesIn},"bytesOut":${bytesOut}`
+    `${idFields(requestId, trace, headers)}${methodPathRoute(method, path, route)}${statusField(status)}${durationMs.text(durationMsValue)}${ttfb}` +
+    `${endpointFields(upstream, instance)}${attemptsField(attempts)}${err}${clientField.get(client)}${userAgent(headers)},"bytesIn":${bytesIn},"bytesOut":${bytesOut}`
   )
 }
 
@@ -94,25 +144,23 @@ export function wsAccessHead(
   upstream: string | undefined,
   instance: string | undefined,
   client: string,
-  upstreamTtfbMs: number,
+  upstreamTtfbMsValue: number,
 ): string {
-  const up = upstream !== undefined ? `,"upstream":${known.get(upstream)}` : ''
-  const inst = instance !== undefined ? `,"instance":${known.get(instance)}` : ''
-  const ttfb = upstreamTtfbMs >= 0 ? `,"upstreamTtfbMs":${msText(upstreamTtfbMs)}` : ''
-  const s = `${idFields(requestId, trace, headers)},"kind":"websocket","path":${jsonString(path)},"route":${known.get(route)},"status":${status}${ttfb}${up}${inst},"client":"${client}"${userAgentField(headers['user-agent'])}`
+  const ttfb = upstreamTtfbMsValue >= 0 ? upstreamTtfbMs.text(upstreamTtfbMsValue) : ''
+  const s = `${idFields(requestId, trace, headers)},"kind":"websocket"${pathRoute(path, route)}${statusField(status)}${ttfb}${endpointFields(upstream, instance)}${clientField.get(client)}${userAgent(headers)}`
   // Reading a character flattens V8's rope of the template's pieces into one string.
   s.charCodeAt(0)
   return s
 }
 
 /** The rest of an established WebSocket's line, when it has closed. Close codes: 0 = none seen. */
-export function wsAccessEnd(closedBy: string, durationMs: number, bytesFromClient: number, bytesFromUpstream: number, clientCloseCode: number, upstreamCloseCode: number): string {
+export function wsAccessEnd(closedBy: string, durationMsValue: number, bytesFromClient: number, bytesFromUpstream: number, clientCloseCode: number, upstreamCloseCode: number): string {
   const cc = clientCloseCode !== 0 ? `,"clientCloseCode":${clientCloseCode}` : ''
   const uc = upstreamCloseCode !== 0 ? `,"upstreamCloseCode":${upstreamCloseCode}` : ''
-  return `,"closedBy":"${closedBy}","durationMs":${msText(durationMs)},"bytesFromClient":${bytesFromClient},"bytesFromUpstream":${bytesFromUpstream}${cc}${uc}`
+  return `,"closedBy":"${closedBy}"${durationMs.text(durationMsValue)},"bytesFromClient":${bytesFromClient},"bytesFromUpstream":${bytesFromUpstream}${cc}${uc}`
 }
 
 /** The rest of a WebSocket line whose upgrade did not become a tunnel. */
-export function wsAccessRefused(error: string | undefined, durationMs: number): string {
-  return `${error !== undefined ? `,"error":"${error}"` : ''},"durationMs":${msText(durationMs)}`
+export function wsAccessRefused(error: string | undefined, durationMsValue: number): string {
+  return `${error !== undefined ? errorField.get(error) : ''}${durationMs.text(durationMsValue)}`
 }

@@ -91,15 +91,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       setImmediate(flushAtTurnEnd)
     }
   }
-  // `{"time":"2026-12-03T09:55:44.` is rebuilt once per second; the milliseconds come from MILLIS.
+  // `{"time":"2026-12-03T09:55:44.` is rebuilt once per second; what follows the second comes from a table per millisecond.
   let second = -1
   let secondHead = ''
-  const timeHead = (): string => {
+  /** The line's start up to `after`: `tails[ms]` is the milliseconds, `Z"` and `after`. */
+  const timeHead = (tails: readonly string[], after: string): string => {
     const t = now()
     const ms = t % 1000
-    const tail = MILLIS[ms]
+    const tail = tails[ms]
     // Not a whole, non-negative number of ms: the long way.
-    if (tail === undefined) return `{"time":"${new Date(t).toISOString()}"`
+    if (tail === undefined) return `{"time":"${new Date(t).toISOString()}"${after}`
     if (t - ms !== second) {
       second = t - ms
       secondHead = `{"time":"${new Date(second).toISOString().slice(0, -4)}`
@@ -108,7 +109,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   }
   const baseJson = base !== '' ? `,${base}` : ''
   const line = (level: LogLevel, msgJson: string, fields?: Record<string, unknown>): string => {
-    const head = `${timeHead()},"level":"${level}","msg":${msgJson}${baseJson}`
+    const head = `${timeHead(MILLIS, '')},"level":"${level}","msg":${msgJson}${baseJson}`
     if (fields === undefined) return `${head}}\n`
     const body = JSON.stringify(fields)
     // body is "{...}": splice it in without copying it twice.
@@ -116,6 +117,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   }
   const ACCESS = JSON.stringify('access')
   const accessHead = `,"level":"info","msg":${ACCESS}${baseJson}`
+  /** `000Z","level":"info","msg":"access",<base>` …: one piece for all that precedes an access line's fields. */
+  let accessTails: readonly string[] | undefined
   return {
     log(level, msg, fields) {
       if (ORDER[level] < min) return
@@ -127,7 +130,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     accessJson(fieldsJson) {
       if (ORDER.info < min) return
-      pushAccess(`${timeHead()}${accessHead}${fieldsJson}}\n`)
+      accessTails ??= MILLIS.map((m) => m + accessHead)
+      pushAccess(`${timeHead(accessTails, accessHead)}${fieldsJson}}\n`)
     },
     flush,
   }

@@ -2,7 +2,7 @@
 // JSON.stringify(s) and msText(v) must be String(Math.round(v * 1e3) / 1e3),
 // for hand-picked edge cases and a seeded random corpus (seed in the message).
 import t from 'tap'
-import { JsonStrings, jsonString, msText } from '../../router/src/json-text.js'
+import { FieldTexts, MsField, isPlain, jsonString, msText } from '../../router/src/json-text.js'
 import { prng } from '../fixtures/prng.js'
 
 const SEED = 0x5eed18
@@ -37,10 +37,27 @@ t.test('msText is String(Math.round(v * 1e3) / 1e3)', async (t) => {
   t.equal(mismatches, 0, `seed ${SEED + 1}`)
 })
 
-t.test('JsonStrings: the same text as jsonString, remembered, bounded', async (t) => {
-  const js = new JsonStrings(3)
-  for (const s of ['route', 'rou"te', 'route', '10.0.0.1:80', 'a', 'b', 'rou"te', '\u0001']) t.equal(js.get(s), JSON.stringify(s), JSON.stringify(s))
-  const again = new JsonStrings(2)
-  const first = again.get('x'.repeat(10))
-  t.equal(again.get('x'.repeat(10)), first, 'a value seen before: the remembered text')
+t.test('FieldTexts: made once per value, the same text, bounded', async (t) => {
+  let made = 0
+  const f = new FieldTexts((v) => {
+    made++
+    return `,"route":${jsonString(v)}`
+  }, 3)
+  for (const v of ['route', 'rou"te', 'route', '10.0.0.1:80']) t.equal(f.get(v), `,"route":${JSON.stringify(v)}`, JSON.stringify(v))
+  t.equal(made, 3, 'a value seen before is looked up, not made again')
+  f.get('d')
+  t.equal(f.get('route'), ',"route":"route"', 'still right after the cache was full and forgotten')
+  t.equal(made, 5)
+})
+
+t.test('MsField is `,"name":` + msText; isPlain only for printable ASCII with nothing to escape', async (t) => {
+  const f = new MsField('durationMs')
+  const rnd = prng(SEED + 2)
+  let mismatches = 0
+  const values = [0, -0, 0.0004, 0.0005, 999.9994, 999.9995, 1000, 1e6, -1, Number.NaN, 12.5]
+  for (let n = 0; n < 100_000; n++) values.push(rnd() * 10 ** Math.floor(rnd() * 8 - 3))
+  for (const v of values) if (f.text(v) !== `,"durationMs":${msText(v)}`) mismatches++
+  t.equal(mismatches, 0, `seed ${SEED + 2}`)
+  for (const s of ['', '/a?b=1', '~']) t.ok(isPlain(s) && JSON.stringify(s) === `"${s}"`, `plain: ${JSON.stringify(s)}`)
+  for (const s of ['a"b', 'a\\b', '\u0001', 'ü', '\u007f']) t.notOk(isPlain(s), `not plain: ${JSON.stringify(s)}`)
 })
