@@ -67,33 +67,35 @@ function destroySelf(this: Duplex): void {
 }
 
 /** Per client connection: its address and its byte counters when its previous request ended (for per-request bytesIn/bytesOut). */
-const kClient = Symbol('clientIp')
-const kReadBefore = Symbol('bytesReadBefore')
-const kWrittenBefore = Symbol('bytesWrittenBefore')
+class ClientConnection {
+  readBefore = 0
+  writtenBefore = 0
+  constructor(readonly client: string) {}
+}
+
+const kConnection = Symbol('clientConnection')
 interface ClientSocket extends Socket {
-  [kClient]: string
-  [kReadBefore]: number
-  [kWrittenBefore]: number
+  [kConnection]?: ClientConnection
 }
 
 /**
- * Gives every client socket, as it connects, its address (read once, not per
- * request) and its two byte counters. Set here, all sockets take the same
- * hidden-class transitions at the same point; added during the first request
- * (reading remoteAddress caches `_peername` on the socket), they gave sockets
- * shapes that V8 dropped with the socket, and the stream code optimised for
- * them was thrown away and compiled again on the next connection.
+ * Gives every client socket, as it connects, its ClientConnection: its
+ * address (read once, not per request) and its byte counters. Set here, all
+ * sockets take the same hidden-class transitions at the same point; added
+ * during the first request (reading remoteAddress caches `_peername` on the
+ * socket), they gave sockets shapes that V8 dropped with the socket, and the
+ * stream code optimised for them was thrown away and compiled again on the
+ * next connection. One property, read once per request (a socket's keyed
+ * loads are megamorphic; the ClientConnection's fields are not).
  */
 function onConnection(socket: Socket): void {
-  const s = socket as ClientSocket
-  s[kClient] = clientIp(socket)
-  s[kReadBefore] = 0
-  s[kWrittenBefore] = 0
+  ;(socket as ClientSocket)[kConnection] = new ClientConnection(clientIp(socket))
 }
 
-/** The client address of a request's socket (set on 'connection'; read now for a socket that came another way). */
-function clientOf(socket: Socket): string {
-  return (socket as Partial<ClientSocket>)[kClient] ?? clientIp(socket)
+/** A request's ClientConnection (made on 'connection'; made now for a socket that came another way). */
+function connectionOf(socket: Socket): ClientConnection {
+  const s = socket as ClientSocket
+  return (s[kConnection] ??= new ClientConnection(clientIp(socket)))
 }
 
 function isTls(socket: Socket | Duplex | null): boolean {
@@ -171,7 +173,8 @@ export class MainServer {
     // While draining, every response ends its connection so clients move to other routers.
     if (!this.#d.isServing()) res.setHeader('connection', 'close')
     const socket = req.socket
-    const client = clientOf(socket)
+    const conn = connectionOf(socket)
+    const client = conn.client
     this.#inflight++
     let routeName = 'none'
     let endpoint: Endpoint | undefined
@@ -219,13 +222,12 @@ export class MainServer {
       this.#d.metrics.observeRequest(routeName, status, seconds)
       if (this.#d.config.accessLog) {
         // Bytes on the connection since its previous request ended: this request's head and body, this response's head and body.
-        const counted = socket as Partial<ClientSocket>
         const read = socket.bytesRead
         const written = socket.bytesWritten
-        bytesIn = read - (counted[kReadBefore] ?? 0)
-        bytesOut = written - (counted[kWrittenBefore] ?? 0)
-        counted[kReadBefore] = read
-        counted[kWrittenBefore] = written
+        bytesIn = read - conn.readBefore
+        bytesOut = written - conn.writtenBefore
+        conn.readBefore = read
+        conn.writtenBefore = written
         if (awaiting) logDue = true
         else writeLog()
       }
