@@ -92,20 +92,22 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     }
   }
   // `{"time":"2026-12-03T09:55:44.` is rebuilt once per second; what follows the second comes from a table per millisecond.
-  let second = -1
+  let second = Number.NaN
   let secondHead = ''
   /** The line's start up to `after`: `tails[ms]` is the milliseconds, `Z"` and `after`. */
   const timeHead = (tails: readonly string[], after: string): string => {
     const t = now()
-    const ms = t % 1000
-    const tail = tails[ms]
-    // Not a whole, non-negative number of ms: the long way.
-    if (tail === undefined) return `{"time":"${new Date(t).toISOString()}"${after}`
-    if (t - ms !== second) {
-      second = t - ms
-      secondHead = `{"time":"${new Date(second).toISOString().slice(0, -4)}`
+    // Within the cached second the milliseconds are t - second, a small integer (no division, no double as an index).
+    const inSecond = t - second
+    if (inSecond >= 0 && inSecond < 1000) {
+      const tail = tails[inSecond | 0]
+      if (tail !== undefined && (inSecond | 0) === inSecond) return secondHead + tail
     }
-    return secondHead + tail
+    // Not a whole, non-negative number of ms: the long way.
+    if (!Number.isInteger(t) || t < 0) return `{"time":"${new Date(t).toISOString()}"${after}`
+    second = t - (t % 1000)
+    secondHead = `{"time":"${new Date(second).toISOString().slice(0, -4)}`
+    return secondHead + (tails[t - second] ?? '')
   }
   const baseJson = base !== '' ? `,${base}` : ''
   const line = (level: LogLevel, msgJson: string, fields?: Record<string, unknown>): string => {
