@@ -8,10 +8,10 @@
 
 import { appStateFrom, registryService } from '../affinity/app-registry.js'
 import type { RouterSnapshot, SnapshotAnswer, SnapshotEndpoint } from './snapshot.js'
-import type { InstanceRow } from './dashboard-state.js'
+import { endpointRow, mergeEndpoint, type EndpointRow } from './instance-rows.js'
 
-/** An instance of a deployment: the Instances table's row without the attributes. */
-export type AppInstanceRow = Omit<InstanceRow, 'attributes'>
+/** An instance of a deployment (the Deployments table's row without the attributes). */
+export type AppInstanceRow = EndpointRow
 
 export interface AppDeploymentRow {
   /** Lower-case deployment id (its Cloud Map service). */
@@ -67,25 +67,12 @@ function pickRegistry(answers: readonly Answer[]): Answer | undefined {
 /** Endpoints of one deployment across processes: one entry per instance, in-flight summed. */
 function mergeEndpoints(answers: readonly Answer[]): SnapshotEndpoint[] {
   const byKey = new Map<string, SnapshotEndpoint>()
-  for (const a of answers) {
-    for (const e of a.endpoints) {
-      const k = `${e.id}|${e.host}:${e.port}`
-      const had = byKey.get(k)
-      byKey.set(k, had === undefined ? e : { ...had, inFlight: had.inFlight + e.inFlight, ejected: had.ejected || e.ejected })
-    }
-  }
+  for (const a of answers) for (const e of a.endpoints) mergeEndpoint(byKey, e)
   return [...byKey.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 function deploymentRow(id: string, current: boolean, drainDeadlineMs: number | undefined, answers: readonly Answer[], nowMs: number): AppDeploymentRow {
-  const endpoints: AppInstanceRow[] = mergeEndpoints(answers).map((e) => ({
-    id: e.id,
-    address: `${e.host}:${e.port}`,
-    status: (e.attributes['status'] ?? 'ACTIVE').toUpperCase(),
-    health: e.attributes['healthStatus'] ?? null,
-    inFlight: e.inFlight,
-    ejected: e.ejected,
-  }))
+  const endpoints: AppInstanceRow[] = mergeEndpoints(answers).map(endpointRow)
   const found = answers.filter((a) => !a.notFound && a.error === undefined)
   const count = (f: (e: AppInstanceRow) => boolean): number => endpoints.filter(f).length
   return {

@@ -15,6 +15,7 @@ import { RateWindow } from './rates.js'
 import { adminPortOf, type NodeAdmin } from './node-admin.js'
 import type { RouterSnapshot, SnapshotEndpoint } from './snapshot.js'
 import { appRows, type AppRow } from './app-rows.js'
+import { endpointRow, mergeEndpoint, type EndpointRow } from './instance-rows.js'
 
 export interface DashboardStateOptions {
   /** One snapshot per process serving traffic (with the media service looked up). */
@@ -51,15 +52,7 @@ export interface RouteRow {
   readonly ejections: number
 }
 
-export interface InstanceRow {
-  readonly id: string
-  readonly address: string
-  /** The `status` attribute (ACTIVE when absent: DNS answers carry none). */
-  readonly status: string
-  /** Cloud Map health when discovery gives it (API mode), else null. */
-  readonly health: string | null
-  readonly inFlight: number
-  readonly ejected: boolean
+export interface InstanceRow extends EndpointRow {
   readonly attributes: Readonly<Record<string, string>>
 }
 
@@ -329,25 +322,13 @@ function deployments(snaps: readonly RouterSnapshot[], mediaService: string): De
         d.stale = d.stale || t.stale
         d.ageMs = Math.min(d.ageMs, t.ageMs)
       }
-      for (const e of t.endpoints) {
-        const k = `${e.id}|${e.host}:${e.port}`
-        const had = d.endpoints.get(k)
-        d.endpoints.set(k, had === undefined ? e : { ...had, inFlight: had.inFlight + e.inFlight, ejected: had.ejected || e.ejected })
-      }
+      for (const e of t.endpoints) mergeEndpoint(d.endpoints, e)
     }
   }
   return [...byId.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([id, d]) => {
-      const endpoints: InstanceRow[] = [...d.endpoints.values()].map((e) => ({
-        id: e.id,
-        address: `${e.host}:${e.port}`,
-        status: (e.attributes['status'] ?? 'ACTIVE').toUpperCase(),
-        health: e.attributes['healthStatus'] ?? null,
-        inFlight: e.inFlight,
-        ejected: e.ejected,
-        attributes: e.attributes,
-      }))
+      const endpoints: InstanceRow[] = [...d.endpoints.values()].map((e) => ({ ...endpointRow(e), attributes: e.attributes }))
       return {
         id,
         instances: endpoints.length,
